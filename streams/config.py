@@ -1,0 +1,397 @@
+"""The worker's configuration file: loading and validation.
+
+The file is YAML. The smallest useful one:
+
+    kafka: {bootstrap_servers: "127.0.0.1:9092"}
+    schemas: {directory: schemas}
+    keys: {file: keys.json}
+    audit_topic: cn.seawall.audit
+    dead_letter_topic: cn.seawall.dlq
+    routes:
+      - {name: customers, source: cn.crm.customers, destination: xb.crm.customers}
+
+Every key is validated once, when the file is loaded. Unknown keys are
+rejected by name, and every problem is reported in one `ConfigError`, one
+line per key. Relative paths are resolved against the folder of the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from streams.errors import ConfigError
+from streams.tokenizers.base import ACTIONS, FieldPolicy
+
+# Kafka's own rule for topic names: at most 249 characters of these.
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_ROUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+KEY_ACTIONS = ("pseudonymize", "drop", "pass")
+UNCLASSIFIED_POLICIES = ("block", "pass")
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Connection settings for the Kafka cluster.
+
+    Attributes:
+        bootstrap_servers: Comma-separated ``host:port`` list.
+        group_id: Consumer group of the workers; also the faust app id.
+    """
+
+    bootstrap_servers: str
+    group_id: str = "seawall"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One domestic topic masked into one cross-border topic.
+
+    Attributes:
+        name: Route name, used in agent names, metrics and audit events.
+        source: Domestic topic to consume.
+        destination: Cross-border topic to produce to.
+        allowed_headers: Source header names copied to the output. Every
+            other header is dropped, because headers can carry personal data.
+        key_action: What happens to the record key: ``pseudonymize`` (keyed
+            HMAC, the default, so partitioning by key still works), ``drop``
+            or ``pass``.
+    """
+
+    name: str
+    source: str
+    destination: str
+    allowed_headers: tuple[str, ...] = ()
+    key_action: str = "pseudonymize"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How tagged and untagged fields are treated.
+
+    Attributes:
+        unclassified: ``block`` (strict, the default) sends records with a
+            value in an untagged string or bytes field to the dead-letter
+            topic; ``pass`` lets such fields through unchanged.
+        types: Per PII type overrides of the default action and options.
+        fields: Per field path overrides, which win over `types`. A key is
+            a field path (``contacts[].mobile``) or a path qualified by the
+            schema's full name (``crm.Customer:contacts[].mobile``), which
+            wins over the bare path.
+        version: A digest of the policy, recorded in every audit event.
+    """
+
+    unclassified: str = "block"
+    types: Mapping[str, FieldPolicy] = field(default_factory=dict)
+    fields: Mapping[str, FieldPolicy] = field(default_factory=dict)
+    version: str = ""
+
+    def for_field(self, schema_name: str, path: str, pii_type: str) -> FieldPolicy:
+        """Return the policy of one field: qualified path, path, type, default."""
+        for candidate in (f"{schema_name}:{path}", path):
+            if candidate in self.fields:
+                return self.fields[candidate]
+        return self.types.get(pii_type, FieldPolicy())
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Settings of the worker process.
+
+    Attributes:
+        max_in_flight: Records sent but not yet acknowledged by the broker,
+            per route. The source offset of a record is committed only after
+            its acknowledgement.
+        web_port: Port of the faust web server, or None to disable it.
+    """
+
+    max_in_flight: int = 1000
+    web_port: int | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration file."""
+
+    kafka: KafkaSettings
+    schemas_directory: Path
+    keys_file: Path | None
+    keys_env: str | None
+    audit_topic: str
+    dead_letter_topic: str
+    routes: tuple[Route, ...]
+    policy: Policy = field(default_factory=Policy)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+
+
+class _Problems:
+    """Collects one message per invalid key, so the user sees all at once."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.lines.append(f"{key}: {message}")
+
+    def unknown_keys(self, key: str, value: Mapping[str, Any], known: set[str]) -> None:
+        for name in sorted(set(value) - known):
+            prefix = f"{key}." if key else ""
+            self.add(f"{prefix}{name}", f"unknown key; expected one of {sorted(known)}")
+
+    def mapping(self, key: str, value: Any) -> Mapping[str, Any]:
+        if isinstance(value, Mapping):
+            return value
+        self.add(key, f"must be a mapping, got {type(value).__name__}")
+        return {}
+
+    def string(
+        self, key: str, value: Any, pattern: re.Pattern[str] | None = None
+    ) -> str:
+        if not isinstance(value, str) or not value:
+            self.add(key, "must be a non-empty string")
+            return ""
+        if pattern is not None and not pattern.match(value):
+            self.add(key, f"invalid value {value!r}: must match {pattern.pattern}")
+        return value
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            self.add(key, f"invalid value {value!r}; expected one of {list(choices)}")
+            return choices[0]
+        return str(value)
+
+    def raise_if_any(self, source: str) -> None:
+        if self.lines:
+            detail = "\n  ".join(self.lines)
+            raise ConfigError(f"invalid configuration in {source}:\n  {detail}")
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate a configuration file.
+
+    Raises:
+        ConfigError: The file is missing, is not YAML, or has invalid keys.
+            The message lists every problem, one line per key.
+    """
+    config_path = Path(path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read configuration file {path}: {exc.strerror}"
+        ) from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"configuration file {path} is not valid YAML: {exc}"
+        ) from exc
+    return parse_config(document, base_dir=config_path.parent, source=str(path))
+
+
+def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> Config:
+    """Validate a parsed configuration document; see `load_config`."""
+    problems = _Problems()
+    root = problems.mapping("(top level)", document)
+    problems.unknown_keys(
+        "",
+        root,
+        {
+            "kafka",
+            "schemas",
+            "keys",
+            "audit_topic",
+            "dead_letter_topic",
+            "routes",
+            "policy",
+            "worker",
+        },
+    )
+    for required in (
+        "kafka",
+        "schemas",
+        "keys",
+        "audit_topic",
+        "dead_letter_topic",
+        "routes",
+    ):
+        if required not in root:
+            problems.add(required, "missing; this key is required")
+
+    kafka = _parse_kafka(problems, root.get("kafka", {}))
+    schemas_directory = _parse_schemas(problems, root.get("schemas", {}), base_dir)
+    keys_file, keys_env = _parse_keys(problems, root.get("keys", {}), base_dir)
+    audit_topic = problems.string("audit_topic", root.get("audit_topic"), _TOPIC_NAME)
+    dead_letter_topic = problems.string(
+        "dead_letter_topic", root.get("dead_letter_topic"), _TOPIC_NAME
+    )
+    routes = _parse_routes(problems, root.get("routes", []))
+    _check_topics_distinct(problems, routes, audit_topic, dead_letter_topic)
+    policy = _parse_policy(problems, root.get("policy", {}))
+    worker = _parse_worker(problems, root.get("worker", {}))
+
+    problems.raise_if_any(source)
+    return Config(
+        kafka=kafka,
+        schemas_directory=schemas_directory,
+        keys_file=keys_file,
+        keys_env=keys_env,
+        audit_topic=audit_topic,
+        dead_letter_topic=dead_letter_topic,
+        routes=routes,
+        policy=policy,
+        worker=worker,
+    )
+
+
+def _parse_kafka(problems: _Problems, value: Any) -> KafkaSettings:
+    kafka = problems.mapping("kafka", value)
+    problems.unknown_keys("kafka", kafka, {"bootstrap_servers", "group_id"})
+    servers = problems.string("kafka.bootstrap_servers", kafka.get("bootstrap_servers"))
+    group_id = problems.string("kafka.group_id", kafka.get("group_id", "seawall"))
+    return KafkaSettings(bootstrap_servers=servers, group_id=group_id)
+
+
+def _parse_schemas(problems: _Problems, value: Any, base_dir: Path) -> Path:
+    schemas = problems.mapping("schemas", value)
+    problems.unknown_keys("schemas", schemas, {"directory"})
+    directory = problems.string("schemas.directory", schemas.get("directory"))
+    resolved = (base_dir / directory).resolve()
+    if directory and not resolved.is_dir():
+        problems.add("schemas.directory", f"{resolved} is not a directory")
+    return resolved
+
+
+def _parse_keys(
+    problems: _Problems, value: Any, base_dir: Path
+) -> tuple[Path | None, str | None]:
+    keys = problems.mapping("keys", value)
+    problems.unknown_keys("keys", keys, {"file", "env"})
+    if ("file" in keys) == ("env" in keys):
+        problems.add(
+            "keys",
+            "set exactly one of 'file' (a keyring path) or 'env' (a variable name)",
+        )
+        return None, None
+    if "file" in keys:
+        return (base_dir / problems.string("keys.file", keys["file"])).resolve(), None
+    return None, problems.string(
+        "keys.env", keys["env"], re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+    )
+
+
+def _parse_routes(problems: _Problems, value: Any) -> tuple[Route, ...]:
+    if not isinstance(value, list) or not value:
+        problems.add("routes", "must be a non-empty list of routes")
+        return ()
+    routes = tuple(
+        _parse_route(problems, f"routes[{i}]", item) for i, item in enumerate(value)
+    )
+    names = [route.name for route in routes]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.add("routes", f"route name {name!r} is used more than once")
+    sources = [route.source for route in routes]
+    for source in sorted({s for s in sources if sources.count(s) > 1}):
+        problems.add(
+            "routes", f"source topic {source!r} is consumed by more than one route"
+        )
+    return routes
+
+
+def _parse_route(problems: _Problems, key: str, value: Any) -> Route:
+    route = problems.mapping(key, value)
+    problems.unknown_keys(
+        key, route, {"name", "source", "destination", "allowed_headers", "key"}
+    )
+    headers = route.get("allowed_headers", [])
+    if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
+        problems.add(f"{key}.allowed_headers", "must be a list of header names")
+        headers = []
+    return Route(
+        name=problems.string(f"{key}.name", route.get("name"), _ROUTE_NAME),
+        source=problems.string(f"{key}.source", route.get("source"), _TOPIC_NAME),
+        destination=problems.string(
+            f"{key}.destination", route.get("destination"), _TOPIC_NAME
+        ),
+        allowed_headers=tuple(headers),
+        key_action=problems.choice(
+            f"{key}.key", route.get("key", "pseudonymize"), KEY_ACTIONS
+        ),
+    )
+
+
+def _check_topics_distinct(
+    problems: _Problems, routes: tuple[Route, ...], audit: str, dead_letter: str
+) -> None:
+    # A destination that is also a domestic topic would send masked records
+    # back into the stream, or clear records abroad; both are configuration
+    # mistakes that must stop the worker before it starts.
+    domestic = {route.source for route in routes} | {audit, dead_letter}
+    for route in routes:
+        if route.destination in domestic:
+            problems.add(
+                f"routes[{route.name}].destination",
+                f"topic {route.destination!r} is also a source, audit or dead-letter topic",
+            )
+    if audit and audit == dead_letter:
+        problems.add("dead_letter_topic", "must differ from audit_topic")
+
+
+def _parse_policy(problems: _Problems, value: Any) -> Policy:
+    policy = problems.mapping("policy", value)
+    problems.unknown_keys("policy", policy, {"unclassified", "types", "fields"})
+    unclassified = problems.choice(
+        "policy.unclassified",
+        policy.get("unclassified", "block"),
+        UNCLASSIFIED_POLICIES,
+    )
+    types = _parse_field_policies(problems, "policy.types", policy.get("types", {}))
+    fields = _parse_field_policies(problems, "policy.fields", policy.get("fields", {}))
+    digest = hashlib.sha256(
+        json.dumps(policy, sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()
+    return Policy(
+        unclassified=unclassified, types=types, fields=fields, version=digest[:16]
+    )
+
+
+def _parse_field_policies(
+    problems: _Problems, key: str, value: Any
+) -> dict[str, FieldPolicy]:
+    entries = problems.mapping(key, value)
+    parsed: dict[str, FieldPolicy] = {}
+    for name, entry in entries.items():
+        entry_key = f"{key}.{name}"
+        options = dict(problems.mapping(entry_key, entry))
+        action = options.pop("action", None)
+        if action is not None and action not in ACTIONS:
+            problems.add(
+                f"{entry_key}.action",
+                f"invalid action {action!r}; expected one of {sorted(ACTIONS)}",
+            )
+        parsed[str(name)] = FieldPolicy(action=action, options=options)
+    return parsed
+
+
+def _parse_worker(problems: _Problems, value: Any) -> WorkerSettings:
+    worker = problems.mapping("worker", value)
+    problems.unknown_keys("worker", worker, {"max_in_flight", "web_port"})
+    max_in_flight = worker.get("max_in_flight", 1000)
+    if not isinstance(max_in_flight, int) or not 1 <= max_in_flight <= 100_000:
+        problems.add("worker.max_in_flight", "must be an integer from 1 to 100000")
+        max_in_flight = 1000
+    web_port = worker.get("web_port")
+    if web_port is not None and (
+        not isinstance(web_port, int) or not 1 <= web_port <= 65535
+    ):
+        problems.add("worker.web_port", "must be a port number from 1 to 65535")
+        web_port = None
+    return WorkerSettings(max_in_flight=max_in_flight, web_port=web_port)

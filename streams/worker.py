@@ -1,0 +1,222 @@
+"""The stream app: one faust-streaming agent per route.
+
+Each agent consumes its domestic topic with acknowledgements turned off,
+hands every record to `RouteProcessor`, sends the output (or dead letter)
+and the audit event, and acknowledges the source record only when the broker
+has acknowledged both with ``acks=all``. faust commits the highest offset
+below which every record is acknowledged, so an offset is never committed
+before its records are safely on the broker, even with many sends in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from tempfile import mkdtemp
+from typing import Any, cast
+
+import faust
+from confluent_kafka.admin import AdminClient
+
+from streams.config import Config, Route
+from streams.engine import MaskingEngine
+from streams.errors import ConfigError
+from streams.pipeline import Outcome, OutgoingRecord, RouteProcessor, SourceRecord
+
+logger = logging.getLogger(__name__)
+
+
+class InFlight:
+    """Sent records awaiting the broker's acknowledgement, oldest first.
+
+    An event is acknowledged to faust once every record it produced is
+    delivered, in source order, as soon as the delivery completes (also when
+    no new record arrives). After a failed delivery nothing more is
+    acknowledged, so no offset at or past the failed record is committed.
+    """
+
+    def __init__(self, limit: int, on_failure: Callable[[BaseException], None]) -> None:
+        self.limit = limit
+        self.failure: BaseException | None = None
+        self._on_failure = on_failure
+        self._pending: deque[tuple[Any, list[asyncio.Future[Any]]]] = deque()
+
+    async def add(self, event: Any, deliveries: list[asyncio.Future[Any]]) -> None:
+        """Track the deliveries of one event; wait while the window is full."""
+        self._pending.append((event, deliveries))
+        for delivery in deliveries:
+            delivery.add_done_callback(self._ack_delivered)
+        while len(self._pending) >= self.limit and self.failure is None:
+            await asyncio.wait(self._pending[0][1])
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def _ack_delivered(self, _: object = None) -> None:
+        while self.failure is None and self._pending:
+            event, deliveries = self._pending[0]
+            if not all(delivery.done() for delivery in deliveries):
+                return
+            for delivery in deliveries:
+                error = delivery.exception()
+                if error is not None:
+                    self.failure = error
+                    self._on_failure(error)
+                    return
+            self._pending.popleft()
+            event.ack()
+
+
+class SeawallApp:
+    """Builds and runs the faust app for a configuration."""
+
+    def __init__(self, config: Config, engine: MaskingEngine) -> None:
+        self.config = config
+        self.engine = engine
+        self.fatal: BaseException | None = None
+        self.app = self._build_app()
+        for route in config.routes:
+            self._add_agent(route)
+
+    def _build_app(self) -> faust.App:
+        web_port = self.config.worker.web_port
+        return faust.App(
+            self.config.kafka.group_id,
+            broker=_broker_urls(self.config.kafka.bootstrap_servers),
+            # Values are Avro bytes that Seawall decodes itself.
+            key_serializer="raw",
+            value_serializer="raw",
+            producer_acks=-1,
+            consumer_auto_offset_reset="earliest",
+            # No tables, so no changelog or leader topics: Seawall creates no
+            # topic of its own and never declares the topics it reads.
+            topic_allow_declare=False,
+            topic_disable_leader=True,
+            store="memory://",
+            datadir=mkdtemp(prefix="seawall-faust-"),
+            autodiscover=False,
+            web_enabled=web_port is not None,
+            web_port=web_port or 6066,
+            web_bind="127.0.0.1",
+            web_in_thread=False,
+        )
+
+    def _add_agent(self, route: Route) -> None:
+        processor = RouteProcessor(
+            route,
+            self.engine,
+            audit_topic=self.config.audit_topic,
+            dead_letter_topic=self.config.dead_letter_topic,
+            policy_version=self.config.policy.version,
+        )
+        topic = self.app.topic(
+            route.source,
+            key_serializer="raw",
+            value_serializer="raw",
+            allow_empty=True,
+        )
+        limit = self.config.worker.max_in_flight
+
+        async def mask_route(stream: faust.StreamT[Any]) -> None:
+            in_flight = InFlight(limit, partial(self._stop_on_fatal, route))
+            # StreamT does not declare noack(); faust.Stream, its only
+            # implementation, does.
+            events = cast(faust.Stream[Any], stream).noack().events()
+            async for event in events:
+                if in_flight.failure is not None:
+                    break
+                outcome = processor.process(_source_record(event.message))
+                await in_flight.add(event, await self._send(outcome))
+
+        self.app.agent(topic, name=f"seawall.route.{route.name}", concurrency=1)(
+            mask_route
+        )
+
+    async def _send(self, outcome: Outcome) -> list[asyncio.Future[Any]]:
+        producer = self.app.producer
+        deliveries: list[asyncio.Future[Any]] = []
+        for record in (outcome.output, outcome.audit):
+            delivery = await producer.send(
+                record.topic,
+                record.key,
+                record.value,
+                partition=None,
+                timestamp=_seconds(record),
+                headers=list(record.headers),
+            )
+            deliveries.append(asyncio.ensure_future(_as_awaitable(delivery)))
+        return deliveries
+
+    def _stop_on_fatal(self, route: Route, exc: BaseException) -> None:
+        # A record the broker did not take must not be acknowledged: stopping
+        # commits only offsets below it, and the next worker re-reads it.
+        logger.critical(
+            "delivery failed, stopping the worker: route=%s error=%s",
+            route.name,
+            type(exc).__name__,
+        )
+        self.fatal = exc
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def check_topics(self) -> None:
+        """Raise ConfigError naming every configured topic that does not exist."""
+        admin = AdminClient({"bootstrap.servers": self.config.kafka.bootstrap_servers})
+        metadata = admin.list_topics(timeout=30)
+        wanted = [self.config.audit_topic, self.config.dead_letter_topic]
+        for route in self.config.routes:
+            wanted += [route.source, route.destination]
+        missing = [name for name in wanted if name not in metadata.topics]
+        if missing:
+            raise ConfigError(
+                f"topics missing on {self.config.kafka.bootstrap_servers}: "
+                f"{', '.join(missing)}; create them before starting the worker"
+            )
+
+    def run(self) -> int:
+        """Run until SIGTERM or SIGINT; return the process exit code."""
+        worker = faust.Worker(
+            self.app, loglevel="INFO", quiet=True, redirect_stdouts=False
+        )
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            if self.fatal is None:
+                return int(exc.code or 0)
+        return 1 if self.fatal is not None else 0
+
+
+def _broker_urls(bootstrap_servers: str) -> list[str]:
+    return [f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")]
+
+
+def _source_record(message: Any) -> SourceRecord:
+    timestamp = message.timestamp
+    return SourceRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp_ms=int(timestamp * 1000) if timestamp else None,
+        key=message.key,
+        value=message.value,
+        headers=_headers(message.headers),
+    )
+
+
+def _headers(headers: Any) -> Sequence[tuple[str, bytes]]:
+    if not headers:
+        return ()
+    items = headers.items() if isinstance(headers, dict) else headers
+    return tuple((str(name), bytes(value or b"")) for name, value in items)
+
+
+def _seconds(record: OutgoingRecord) -> float | None:
+    return record.timestamp_ms / 1000 if record.timestamp_ms is not None else None
+
+
+async def _as_awaitable(delivery: Awaitable[Any]) -> Any:
+    return await delivery
