@@ -26,7 +26,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check streams tests benchmarks
 	$(BIN)/ruff check streams tests benchmarks
-	$(BIN)/mypy
+	$(BIN)/mypy streams tests benchmarks
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not kafka" $(PYTEST_ARGS)

@@ -28,13 +28,12 @@ from typing import Any
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-# confluent-kafka 2.16 does not list NewTopic in its typed exports.
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from streams.config import load_config
 from streams.engine import MaskingEngine
 from streams.errors import SeawallError
 from streams.keys import Keyring
+from streams.ops.kafka import create_topics
 from streams.pipeline import REASON_HEADER, SOURCE_HEADER
 from streams.sample_data import SampleGenerator
 
@@ -147,7 +146,7 @@ def run_demo(args: argparse.Namespace) -> int:
             workdir, bootstrap, topics, Path(args.schemas).resolve()
         )
         engine = MaskingEngine.from_config(load_config(config_path))
-        _create_topics(bootstrap, topics)
+        create_topics(bootstrap, topics.all(), partitions=PARTITIONS)
         print(
             f"Producing {args.count} records, {bad} of them malformed on purpose, "
             f"to {bootstrap}"
@@ -217,21 +216,6 @@ def _write_config(
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
-
-
-def _create_topics(bootstrap: str, topics: DemoTopics) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics(
-        [
-            NewTopic(name, num_partitions=PARTITIONS, replication_factor=1)
-            for name in topics.all()
-        ]
-    )
-    for name, future in futures.items():
-        try:
-            future.result(timeout=60)
-        except Exception as exc:
-            raise DemoError(f"cannot create topic {name}: {exc}") from exc
 
 
 def _produce(

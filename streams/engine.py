@@ -155,11 +155,13 @@ class MaskingEngine:
 
     def encode_audit(self, event: Mapping[str, Any]) -> bytes:
         """Encode an audit event with the audit schema."""
-        return single_object.encode(self._audit, event)
+        # Audit events are built with fixed types by streams.audit, and a
+        # test checks each kind against the schema, so the writer alone runs.
+        return single_object.encode(self._audit, event, validate_first=False)
 
     def decode_audit(self, value: bytes) -> dict[str, Any]:
         """Decode an audit event."""
-        entry, event = single_object.decode(
+        _entry, event = single_object.decode(
             value, {self._audit.fingerprint: self._audit}.get
         )
         decoded: dict[str, Any] = event

@@ -61,8 +61,16 @@ _INVALID_BODY_ERRORS = (
 )
 
 
-def encode(entry: SchemaEntry, record: Any) -> bytes:
+def encode(entry: SchemaEntry, record: Any, *, validate_first: bool = True) -> bytes:
     """Encode a record in single-object encoding.
+
+    Args:
+        entry: The writer schema.
+        record: The record to encode.
+        validate_first: Validate the record before writing it. fastavro's
+            writer does not check every rule (it writes an out-of-range int,
+            for one), so only records built by Seawall itself with fixed
+            types, such as audit events, skip it.
 
     Raises:
         RecordError: The record does not match the schema (reason
@@ -77,7 +85,8 @@ def encode(entry: SchemaEntry, record: Any) -> bytes:
         else (validate, schemaless_writer)
     )
     try:
-        check(record, entry.parsed, raise_errors=True)
+        if validate_first:
+            check(record, entry.parsed, raise_errors=True)
     except RecursionError:
         raise RecordError(
             "encode.too_deep",

@@ -34,7 +34,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    NewTopic,  # confluent-kafka 2.16 leaves NewTopic out of its typed exports.
+)
 
 from streams.errors import SeawallError
 from streams.ops import maven, process
@@ -70,7 +73,7 @@ class KafkaStatus:
     """Status of the local broker on one data folder.
 
     Attributes:
-        running: True when the process is alive and answers a metadata request.
+        running: True when the process is alive and responds to a metadata request.
         data_dir: The broker's data folder.
         pid: The broker's process id, if a state file names one.
         bootstrap: The ``host:port`` address for clients, if known.
@@ -102,7 +105,7 @@ class LocalKafka:
         heap_max: Maximum JVM heap, as for ``java -Xmx`` (such as ``512m``).
         cache: Folder of the jar cache. Defaults to `maven.cache_dir()`.
         java: The ``java`` executable.
-        start_timeout: Seconds to wait for the broker to answer after launch.
+        start_timeout: Seconds to wait for the broker to respond after launch.
         stop_timeout: Seconds to wait after SIGTERM before sending SIGKILL.
 
     Raises:
@@ -152,7 +155,7 @@ class LocalKafka:
         return self.data_dir / _OUTPUT_FILE
 
     def start(self) -> KafkaStatus:
-        """Start the broker and wait until it answers a metadata request.
+        """Start the broker and wait until it responds to a metadata request.
 
         If a broker already runs on this data folder, return its status with
         ``started=False`` instead of starting a second one. Its address may
@@ -160,9 +163,9 @@ class LocalKafka:
 
         Raises:
             PortInUseError: The broker or controller port is taken.
-            LocalKafkaError: The broker exited during start, did not answer
+            LocalKafkaError: The broker exited during start, did not respond
                 within `start_timeout`, or a broker process on this data
-                folder is alive but does not answer.
+                folder is alive but does not respond.
             maven.ToolchainError: Java or Maven is missing or too old, or
                 the jars cannot be downloaded.
         """
@@ -187,11 +190,11 @@ class LocalKafka:
         )
 
     def status(self) -> KafkaStatus:
-        """Report whether the broker process is alive and answers on its port."""
+        """Report whether the broker process is alive and responds on its port."""
         state = self._read_state()
         if state is None:
             return KafkaStatus(
-                running=False, data_dir=self.data_dir, detail="not started"
+                running=False, data_dir=self.data_dir, detail="not running"
             )
         pid, bootstrap = state["pid"], f"{HOST}:{state['port']}"
         if not process.is_alive(pid, self._cmdline_marker()):
@@ -202,13 +205,13 @@ class LocalKafka:
                 bootstrap=bootstrap,
                 detail=f"process {pid} is not running",
             )
-        if not _answers_metadata(bootstrap, timeout=5.0):
+        if not _responds_to_metadata(bootstrap, timeout=5.0):
             return KafkaStatus(
                 running=False,
                 data_dir=self.data_dir,
                 pid=pid,
                 bootstrap=bootstrap,
-                detail=f"process {pid} is alive but {bootstrap} does not answer",
+                detail=f"process {pid} is alive but {bootstrap} does not respond",
             )
         return KafkaStatus(
             running=True, data_dir=self.data_dir, pid=pid, bootstrap=bootstrap
@@ -220,7 +223,10 @@ class LocalKafka:
         Stopping a broker that does not run only removes a stale state file.
 
         Returns:
-            The stopped status. Its ``detail`` says whether SIGKILL was needed.
+            The stopped status. Its ``detail`` states whether SIGKILL was needed.
+
+        Raises:
+            LocalKafkaError: The process still runs after SIGKILL.
         """
         with self._lock():
             state = self._read_state()
@@ -232,7 +238,13 @@ class LocalKafka:
             detail = "not running"
             marker = self._cmdline_marker()
             if process.is_alive(pid, marker):
-                graceful = process.terminate(pid, self.stop_timeout, marker)
+                try:
+                    graceful = process.terminate(pid, self.stop_timeout, marker)
+                except TimeoutError as error:
+                    raise LocalKafkaError(
+                        f"Kafka process {pid} on {self.data_dir} did not exit: "
+                        f"{error}. Check it with 'ps -p {pid}'"
+                    ) from error
                 detail = "stopped" if graceful else "killed after SIGTERM timed out"
             (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
         return KafkaStatus(
@@ -254,7 +266,7 @@ class LocalKafka:
         """Return the status of a broker already running here, or None.
 
         A broker process that is alive but still starting gets `start_timeout`
-        seconds to answer. A stale state file is removed.
+        seconds to respond. A stale state file is removed.
         """
         state = self._read_state()
         if state is None:
@@ -265,11 +277,11 @@ class LocalKafka:
             return None
         bootstrap = f"{HOST}:{state['port']}"
         if not process.wait_until(
-            lambda: _answers_metadata(bootstrap, timeout=5.0), self.start_timeout
+            lambda: _responds_to_metadata(bootstrap, timeout=5.0), self.start_timeout
         ):
             raise LocalKafkaError(
                 f"Kafka process {pid} on {self.data_dir} is alive but does not "
-                f"answer on {bootstrap}: run 'seawall kafka stop --data-dir "
+                f"respond on {bootstrap}: run 'seawall kafka stop --data-dir "
                 f"{self.data_dir}' and start it again. See {self.output_file}"
             )
         return KafkaStatus(
@@ -355,7 +367,7 @@ class LocalKafka:
         return pid
 
     def _wait_until_ready(self, pid: int) -> None:
-        """Wait until the broker answers, raising with its log if it exits or hangs."""
+        """Wait until the broker responds, raising with its log if it exits or hangs."""
         marker = self._cmdline_marker()
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -365,7 +377,7 @@ class LocalKafka:
                     f"Kafka exited during start. Last lines of {self.output_file}:"
                     f"\n{self._log_tail()}"
                 )
-            if _answers_metadata(self.bootstrap, timeout=2.0):
+            if _responds_to_metadata(self.bootstrap, timeout=2.0):
                 return
             time.sleep(process.POLL_INTERVAL_SECONDS)
 
@@ -373,7 +385,7 @@ class LocalKafka:
         process.terminate(pid, self.stop_timeout, marker)
         (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
         raise LocalKafkaError(
-            f"Kafka did not answer on {self.bootstrap} within "
+            f"Kafka did not respond on {self.bootstrap} within "
             f"{self.start_timeout:g} seconds and was stopped. Last lines of "
             f"{self.output_file}:\n{self._log_tail()}"
         )
@@ -382,7 +394,6 @@ class LocalKafka:
         """Return the ``java`` command line up to, not including, the main class."""
         return [
             self.java,
-            "-Xms64m",
             f"-Xmx{heap_max}",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
@@ -530,7 +541,89 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-def _answers_metadata(bootstrap: str, timeout: float) -> bool:
+def start_on_free_ports(
+    data_dir: Path | str, *, attempts: int = 3, heap_max: str = "512m"
+) -> LocalKafka:
+    """Start a `LocalKafka` on ports picked free, retrying after a port conflict.
+
+    Another process may take a free port between the check and the bind, so
+    each retry picks new ports.
+
+    Raises:
+        PortInUseError: Every attempt hit a taken port.
+        LocalKafkaError: As for `LocalKafka.start`.
+    """
+    for attempt in range(1, attempts + 1):
+        broker = LocalKafka(
+            data_dir,
+            port=process.pick_free_port(HOST),
+            controller_port=process.pick_free_port(HOST),
+            heap_max=heap_max,
+        )
+        try:
+            broker.start()
+        except PortInUseError:
+            if attempt == attempts:
+                raise
+            continue
+        return broker
+    raise ValueError(f"attempts must be at least 1, got {attempts}")
+
+
+def create_topics(
+    bootstrap: str,
+    names: list[str],
+    *,
+    partitions: int = 1,
+    timeout: float = 30.0,
+) -> None:
+    """Create topics and wait until every partition has a leader.
+
+    Args:
+        bootstrap: The broker's ``host:port`` address.
+        names: Names of topics that must not exist yet.
+        partitions: Partition count of each topic.
+        timeout: Seconds to wait for creation and leaders, in total.
+
+    Raises:
+        LocalKafkaError: A topic exists already, creation failed, or a
+            partition has no leader within `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.create_topics(
+        [
+            NewTopic(name, num_partitions=partitions, replication_factor=1)
+            for name in names
+        ],
+        operation_timeout=timeout,
+    )
+    for name, future in futures.items():
+        try:
+            future.result(timeout=max(0.1, deadline - time.monotonic()))
+        except KafkaException as error:
+            raise LocalKafkaError(f"creating topic {name!r} failed: {error}") from error
+
+    def all_have_leaders() -> bool:
+        metadata = admin.list_topics(timeout=max(0.1, deadline - time.monotonic()))
+        for name in names:
+            topic = metadata.topics.get(name)
+            if topic is None or topic.error is not None:
+                return False
+            if len(topic.partitions) != partitions:
+                return False
+            if any(part.leader < 0 for part in topic.partitions.values()):
+                return False
+        return True
+
+    if not process.wait_until(all_have_leaders, max(0.0, deadline - time.monotonic())):
+        raise LocalKafkaError(
+            f"topics {', '.join(names)} have no leader for every partition after "
+            f"{timeout:g} seconds: check the broker log"
+        )
+
+
+def _responds_to_metadata(bootstrap: str, timeout: float) -> bool:
     """Return whether the broker at `bootstrap` lists itself in a metadata response."""
     host, _, port = bootstrap.rpartition(":")
     if not process.accepts_connections(host, int(port), timeout=min(timeout, 1.0)):

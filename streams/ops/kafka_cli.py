@@ -94,9 +94,9 @@ def _start(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise kafka.LocalKafkaError(str(error)) from error
     status = broker.start()
-    how = "started" if status.started else "already running"
+    outcome = "started" if status.started else "already running"
     print(
-        f"Kafka {how} at {status.bootstrap} "
+        f"Kafka {outcome} at {status.bootstrap} "
         f"(pid {status.pid}, data dir {status.data_dir})"
     )
     return 0

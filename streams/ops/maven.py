@@ -207,11 +207,19 @@ def _copy_dependencies(
 def _describe_maven_failure(artifacts: list[tuple[str, str, str]], output: str) -> str:
     """Build an error message from Maven's ``[ERROR]`` lines."""
     coordinates = ", ".join(":".join(triple) for triple in artifacts)
-    errors = [line for line in output.splitlines() if line.startswith("[ERROR]")]
+    errors = []
+    for line in output.splitlines():
+        if not line.startswith("[ERROR]"):
+            continue
+        # Maven follows the real errors with a blank [ERROR] line and advice
+        # about -e and -X switches, which does not apply here.
+        if not line.removeprefix("[ERROR]").strip():
+            break
+        errors.append(line)
     details = "\n".join(errors[:15]) or output[-2000:]
     return (
-        f"Maven failed to resolve {coordinates} from Maven Central. Check "
-        "network access to https://repo.maven.apache.org and any proxy in "
-        "~/.m2/settings.xml, then run the command again. Maven reported:\n"
-        f"{details}"
+        f"Maven failed to resolve {coordinates} from Maven Central. Check the "
+        "version, network access to https://repo.maven.apache.org and any "
+        "proxy in ~/.m2/settings.xml, then run the command again. Maven "
+        f"reported:\n{details}"
     )

@@ -297,7 +297,7 @@ def test_decode_too_deep_raises_instead_of_crashing(store: SchemaStore) -> None:
 
 
 def test_encode_too_deep_raises_instead_of_crashing(store: SchemaStore) -> None:
-    record = None
+    record: dict[str, Any] | None = None
     for _ in range(10_000):
         record = {"name": "", "mobile": None, "manager": record}
     with pytest.raises(RecordError) as caught:

@@ -26,6 +26,7 @@ from streams.errors import (
     RecordError,
     SchemaError,
 )
+from streams.keys import KeyVersion
 from streams.masking import MaskResult, SubjectValue, mask_record
 from streams.schema import MaskingPlan, build_plan
 from streams.tokenizers.base import FieldPolicy, LeafType, Transformed
@@ -33,15 +34,7 @@ from streams.tokenizers.base import FieldPolicy, LeafType, Transformed
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 
 
-@dataclass(frozen=True)
-class StandInKey:
-    """A key version stand-in: masking only passes it through."""
-
-    key_id: str
-    version: int
-
-
-KEY = StandInKey("test-key", 3)
+KEY = KeyVersion.generate("test-key", 3)
 
 
 @dataclass(frozen=True)
@@ -491,7 +484,7 @@ def test_subject_value_masks_repr_and_str() -> None:
 
 
 def test_too_deep_record_raises_record_error() -> None:
-    record = None
+    record: dict[str, Any] | None = None
     for _ in range(10_000):
         record = {"name": "x", "mobile": None, "manager": record}
     with pytest.raises(RecordError) as caught:
