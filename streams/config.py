@@ -1,6 +1,6 @@
 """The worker's configuration file: loading and validation.
 
-The file is YAML. The smallest useful one:
+The file is YAML. The smallest useful one for the worker:
 
     kafka: {bootstrap_servers: "127.0.0.1:9092"}
     schemas: {directory: schemas}
@@ -9,6 +9,12 @@ The file is YAML. The smallest useful one:
     dead_letter_topic: cn.seawall.dlq
     routes:
       - {name: customers, source: cn.crm.customers, destination: xb.crm.customers}
+
+The ``kafka`` section is optional: without it, ``seawall tokenize`` and
+``seawall detokenize --type`` still work, and re-identification events go to
+the local file ``reidentification_log`` (default ``reidentification.log``
+beside the configuration file) instead of ``audit_topic``. The worker needs
+the section, and `Config.kafka` raises `ConfigError` without it.
 
 Every key is validated once, when the file is loaded. Unknown keys are
 rejected by name, and every problem is reported in one `ConfigError`, one
@@ -33,6 +39,8 @@ from streams.tokenizers.base import ACTIONS, FieldPolicy
 # Kafka's own rule for topic names: at most 249 characters of these.
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _ROUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+DEFAULT_REIDENTIFICATION_LOG = "reidentification.log"
 
 KEY_ACTIONS = ("pseudonymize", "drop", "pass")
 UNCLASSIFIED_POLICIES = ("block", "pass")
@@ -119,9 +127,17 @@ class WorkerSettings:
 
 @dataclass(frozen=True)
 class Config:
-    """A validated configuration file."""
+    """A validated configuration file.
 
-    kafka: KafkaSettings
+    Attributes:
+        kafka_settings: The ``kafka`` section, or None when the file has none.
+            Read it through `kafka` where Kafka is required.
+        reidentification_log: The JSON Lines file that receives
+            re-identification events when there is no ``kafka`` section.
+        source: The file the configuration came from, for error messages.
+    """
+
+    kafka_settings: KafkaSettings | None
     schemas_directory: Path
     keys_file: Path | None
     keys_env: str | None
@@ -130,6 +146,22 @@ class Config:
     routes: tuple[Route, ...]
     policy: Policy = field(default_factory=Policy)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    reidentification_log: Path = Path(DEFAULT_REIDENTIFICATION_LOG)
+    source: str = "<config>"
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        """The ``kafka`` section.
+
+        Raises:
+            ConfigError: The file has no ``kafka`` section.
+        """
+        if self.kafka_settings is None:
+            raise ConfigError(
+                f"configuration {self.source} has no 'kafka' section, which "
+                "this command needs: add kafka.bootstrap_servers"
+            )
+        return self.kafka_settings
 
 
 class _Problems:
@@ -213,10 +245,10 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
             "routes",
             "policy",
             "worker",
+            "reidentification_log",
         },
     )
     for required in (
-        "kafka",
         "schemas",
         "keys",
         "audit_topic",
@@ -226,7 +258,7 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
         if required not in root:
             problems.add(required, "missing; this key is required")
 
-    kafka = _parse_kafka(problems, root.get("kafka", {}))
+    kafka = _parse_kafka(problems, root["kafka"]) if "kafka" in root else None
     schemas_directory = _parse_schemas(problems, root.get("schemas", {}), base_dir)
     keys_file, keys_env = _parse_keys(problems, root.get("keys", {}), base_dir)
     audit_topic = problems.string("audit_topic", root.get("audit_topic"), _TOPIC_NAME)
@@ -237,10 +269,16 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
     _check_topics_distinct(problems, routes, audit_topic, dead_letter_topic)
     policy = _parse_policy(problems, root.get("policy", {}))
     worker = _parse_worker(problems, root.get("worker", {}))
+    reidentification_log = _parse_path(
+        problems,
+        "reidentification_log",
+        root.get("reidentification_log", DEFAULT_REIDENTIFICATION_LOG),
+        base_dir,
+    )
 
     problems.raise_if_any(source)
     return Config(
-        kafka=kafka,
+        kafka_settings=kafka,
         schemas_directory=schemas_directory,
         keys_file=keys_file,
         keys_env=keys_env,
@@ -249,6 +287,8 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
         routes=routes,
         policy=policy,
         worker=worker,
+        reidentification_log=reidentification_log,
+        source=source,
     )
 
 
@@ -258,6 +298,14 @@ def _parse_kafka(problems: _Problems, value: Any) -> KafkaSettings:
     servers = problems.string("kafka.bootstrap_servers", kafka.get("bootstrap_servers"))
     group_id = problems.string("kafka.group_id", kafka.get("group_id", "seawall"))
     return KafkaSettings(bootstrap_servers=servers, group_id=group_id)
+
+
+def _parse_path(problems: _Problems, key: str, value: Any, base_dir: Path) -> Path:
+    text = problems.string(key, value)
+    path = (base_dir / text).resolve()
+    if text and path.is_dir():
+        problems.add(key, f"{path} is a directory; name a file")
+    return path
 
 
 def _parse_schemas(problems: _Problems, value: Any, base_dir: Path) -> Path:
@@ -339,7 +387,8 @@ def _check_topics_distinct(
         if route.destination in domestic:
             problems.add(
                 f"routes[{route.name}].destination",
-                f"topic {route.destination!r} is also a source, audit or dead-letter topic",
+                f"topic {route.destination!r} is also a source, audit or "
+                "dead-letter topic",
             )
     if audit and audit == dead_letter:
         problems.add("dead_letter_topic", "must differ from audit_topic")

@@ -1,10 +1,10 @@
 """``seawall demo``: the main job on a local broker and generated data.
 
 The demo starts a local Apache Kafka (unless ``--bootstrap`` names one),
-creates the topics, produces realistic customers and orders plus a few
-malformed records, runs ``seawall worker`` as a child process until every
-record has an audit event, then prints records before and after masking and
-checks that the counts agree. It stops everything it started.
+creates the topics, and produces realistic customers and orders plus a few
+malformed records. It runs ``seawall worker`` as a child process until every
+record has an audit event. Then it prints records before and after masking
+and checks that the counts agree. It stops everything it started.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Any
 
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
-
 
 from streams.config import load_config
 from streams.engine import MaskingEngine
@@ -82,7 +81,7 @@ class DemoTopics:
 
 @dataclass
 class Produced:
-    """What the demo produced.
+    """Counts and originals of the records the demo produced.
 
     Attributes:
         originals: Encoded well-formed values by source coordinates

@@ -9,6 +9,7 @@ worker at start, before any record is read.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,9 @@ from streams.keys import Keyring
 from streams.masking import MaskResult, mask_record
 from streams.schema.plan import MaskingPlan, build_plan
 from streams.tokenizers import resolve
-from streams.tokenizers.base import FieldPolicy
+from streams.tokenizers.base import FieldPolicy, FieldTransformer, LeafType
+
+logger = logging.getLogger(__name__)
 
 # Schemas in this namespace are Seawall's own, such as the audit event. They
 # are never accepted on a route.
@@ -36,7 +39,7 @@ SUBJECT_CONTEXT = "subject"
 
 @dataclass(frozen=True)
 class MaskedValue:
-    """A masked record value and what the audit event says about it.
+    """A masked record value and what its audit event records.
 
     Attributes:
         value: The value encoded with the cross-border schema, or None for a
@@ -153,6 +156,11 @@ class MaskingEngine:
         digest = self.keyring.active.pseudonym(record_key, RECORD_KEY_CONTEXT)
         return digest.hex().encode("ascii")
 
+    @property
+    def audit_fingerprint(self) -> bytes:
+        """The 8-byte fingerprint in the header of every audit event."""
+        return self._audit.fingerprint
+
     def encode_audit(self, event: Mapping[str, Any]) -> bytes:
         """Encode an audit event with the audit schema."""
         # Audit events are built with fixed types by streams.audit, and a
@@ -179,13 +187,23 @@ def load_keyring(config: Config) -> Keyring:
 def _build_routes(store: SchemaStore, policy: Policy) -> dict[bytes, _Route]:
     routes: dict[bytes, _Route] = {}
     problems: list[str] = []
+    ff3_1_types: set[str] = set()
+
+    def resolve_noting_ff3_1(
+        pii_type: str, leaf: LeafType, field_policy: FieldPolicy
+    ) -> FieldTransformer:
+        transformer = resolve(pii_type, leaf, field_policy)
+        if getattr(transformer, "cipher", "ff1") == "ff3-1":
+            ff3_1_types.add(pii_type)
+        return transformer
+
     for entry in store:
         if entry.label.startswith(INTERNAL_NAMESPACE):
             continue
         try:
             plan = build_plan(
                 entry.parsed,
-                resolve=resolve,
+                resolve=resolve_noting_ff3_1,
                 policy_for=_policy_lookup(policy, entry.label),
                 unclassified="block" if policy.unclassified == "block" else "pass",
                 named_types=store.named_types,
@@ -198,6 +216,12 @@ def _build_routes(store: SchemaStore, policy: Policy) -> dict[bytes, _Route]:
         routes[entry.fingerprint] = _Route(plan, output, sensitive)
     if problems:
         raise SchemaError("\n".join(problems))
+    if ff3_1_types:
+        logger.warning(
+            "PII types %s use FF3-1, which NIST's 2025 draft revision of SP "
+            "800-38G withdraws; configure cipher: ff1 for new data",
+            ", ".join(sorted(ff3_1_types)),
+        )
     return routes
 
 

@@ -1,8 +1,10 @@
-"""Mask one decoded record by its plan.
+"""Mask one decoded record by its plan, or reverse the masking.
 
 `mask_record` walks the compiled plan of `streams.schema` over a record as
 fastavro decodes it, replaces each non-null tagged value with its
-transformer's output, and reports what it did. It does no I/O.
+transformer's output, and reports what it did. `unmask_record` walks the
+same plan over a masked record and reverses every value that a reversible
+action produced. Neither does I/O.
 
 Union branches are found the way fastavro's writer finds them: tuple notation
 ``(name, value)`` names the branch, otherwise the first branch the value
@@ -16,12 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastavro import _validation_py
 from fastavro.validation import validate
 
-from streams.errors import BlockedRecordError, InvalidValueError, RecordError
+from streams.errors import (
+    BlockedRecordError,
+    InvalidValueError,
+    NotReversibleError,
+    RecordError,
+)
 from streams.schema.nodes import (
     ArrayNode,
     LeafNode,
@@ -112,6 +119,62 @@ class _Tally:
     count: int = 0
 
 
+@dataclass(frozen=True)
+class Reversal:
+    """The outcome of `unmask_record` for the values at one field path.
+
+    Attributes:
+        path: The field path, such as ``contacts[].mobile``.
+        pii_type: The PII type of the field.
+        action: The action that produced the values: the configured one, or
+            ``pseudonymize`` where ``tokenize`` fell back to a pseudonym.
+        count: The number of non-null values at the path with this outcome.
+        restored: True when the values were reversed to the originals. False
+            for ``pass`` values, which are the originals already, and for
+            the outputs of irreversible actions, which stay as they are.
+    """
+
+    path: str
+    pii_type: str
+    action: str
+    count: int
+    restored: bool
+
+
+@dataclass(frozen=True)
+class UnmaskResult:
+    """The outcome of reversing the masking of one record.
+
+    Attributes:
+        record: The record with every reversible value restored, a new dict.
+        reversals: One entry per field path and action that held a value, in
+            the order first met.
+    """
+
+    record: Any
+    reversals: tuple[Reversal, ...]
+
+    @property
+    def restored_count(self) -> int:
+        """The number of values reversed to their originals."""
+        return sum(r.count for r in self.reversals if r.restored)
+
+    @property
+    def not_restored(self) -> tuple[Reversal, ...]:
+        """The entries of values that irreversible actions produced."""
+        return tuple(r for r in self.reversals if not r.restored and r.action != "pass")
+
+
+class _Visitor(Protocol):
+    """The leaf handling of a walk over a plan."""
+
+    def leaf(self, node: LeafNode, value: Any, path: str) -> Any:
+        """Return the new value of a non-null tagged value."""
+
+    def unclassified(self, node: UnclassifiedNode, value: Any, path: str) -> None:
+        """Check a non-null value of a field with no tag."""
+
+
 @dataclass
 class _Walk:
     """The state of masking one record."""
@@ -120,6 +183,48 @@ class _Walk:
     counts: dict[tuple[str, str], _Tally] = field(default_factory=dict)
     subjects: list[SubjectValue] = field(default_factory=list)
     sensitive: bool = False
+
+    def leaf(self, node: LeafNode, value: Any, path: str) -> Any:
+        """Transform one tagged value and count it."""
+        return _mask_leaf(node, value, path, self)
+
+    def unclassified(self, node: UnclassifiedNode, value: Any, path: str) -> None:
+        """Block a record with a value in an unclassified field in strict mode."""
+        _check_unclassified(node, value, path)
+
+
+@dataclass
+class _UnmaskWalk:
+    """The state of reversing the masking of one record."""
+
+    key: KeyVersion
+    counts: dict[tuple[str, str], Reversal] = field(default_factory=dict)
+
+    def leaf(self, node: LeafNode, value: Any, path: str) -> Any:
+        """Reverse one tagged value where its action allows, and count it."""
+        transformer = node.transformer
+        action = transformer.action
+        restored = action != "pass"
+        try:
+            original = transformer.reverse(value, self.key)
+        except NotReversibleError:
+            # A tokenize field whose value was too short for FF1 contains a
+            # pseudonym, which cannot be reversed.
+            action = "pseudonymize" if action == "tokenize" else action
+            original, restored = value, False
+        except InvalidValueError as err:
+            raise err.at(path) from err
+        self._count(path, node.info.pii_type, action, restored)
+        return original
+
+    def unclassified(self, node: UnclassifiedNode, value: Any, path: str) -> None:
+        """Leave a value of an unclassified field as it is."""
+
+    def _count(self, path: str, pii_type: str, action: str, restored: bool) -> None:
+        """Add one value to the entry of its path and action."""
+        entry = self.counts.get((path, action))
+        count = 1 if entry is None else entry.count + 1
+        self.counts[(path, action)] = Reversal(path, pii_type, action, count, restored)
 
 
 def mask_record(plan: MaskingPlan, record: Any, key: KeyVersion) -> MaskResult:
@@ -154,12 +259,45 @@ def mask_record(plan: MaskingPlan, record: Any, key: KeyVersion) -> MaskResult:
     return MaskResult(masked, transformations, tuple(walk.subjects), walk.sensitive)
 
 
-def _mask(node: Node, value: Any, path: str, walk: _Walk) -> Any:
-    """Mask one value by its node. A None value stays None."""
+def unmask_record(plan: MaskingPlan, record: Any, key: KeyVersion) -> UnmaskResult:
+    """Reverse the masking of a record, the mirror of `mask_record`.
+
+    Values that ``tokenize`` produced are decrypted, and ``pass`` values stay
+    as they are. The outputs of every other action, and the pseudonyms of
+    ``tokenize`` values too short for FF1, cannot be reversed: they stay as
+    they are and are listed in `UnmaskResult.not_restored`.
+
+    Args:
+        plan: The plan of the record's schema.
+        record: The masked record as fastavro decodes it. It is not changed.
+        key: The key version the record was masked with, as its
+            ``seawall.key_version`` header names it.
+
+    Raises:
+        InvalidValueError: A tagged value is not a token of its type's
+            format. The error names the field path.
+        RecordError: The record does not match its schema where the walk
+            needs to look (reason ``mask.schema_mismatch``), or nests deeper
+            than Python's recursion limit allows (``mask.too_deep``).
+    """
+    walk = _UnmaskWalk(key)
+    try:
+        restored = record if plan.root is None else _mask(plan.root, record, "", walk)
+    except RecursionError:
+        raise RecordError(
+            "mask.too_deep", "record nests too deeply to unmask"
+        ) from None
+    if restored is record and isinstance(record, dict):
+        restored = dict(record)
+    return UnmaskResult(restored, tuple(walk.counts.values()))
+
+
+def _mask(node: Node, value: Any, path: str, walk: _Visitor) -> Any:
+    """Walk one value by its node. A None value stays None."""
     if value is None:
         return None
     if isinstance(node, LeafNode):
-        return _mask_leaf(node, value, path, walk)
+        return walk.leaf(node, value, path)
     if isinstance(node, RecordNode):
         return _mask_record_fields(node, value, path, walk)
     if isinstance(node, ArrayNode):
@@ -172,7 +310,7 @@ def _mask(node: Node, value: Any, path: str, walk: _Walk) -> Any:
         return {k: _mask(node.values, v, path + "{}", walk) for k, v in value.items()}
     if isinstance(node, UnionNode):
         return _mask_union(node, value, path, walk)
-    _check_unclassified(node, value, path)
+    walk.unclassified(node, value, path)
     return value
 
 
@@ -198,9 +336,9 @@ def _mask_leaf(node: LeafNode, value: Any, path: str, walk: _Walk) -> Any:
 
 
 def _mask_record_fields(
-    node: RecordNode, value: Any, path: str, walk: _Walk
+    node: RecordNode, value: Any, path: str, walk: _Visitor
 ) -> dict[str, Any]:
-    """Return a copy of a record with its planned fields masked."""
+    """Return a copy of a record with its planned fields walked."""
     if not isinstance(value, Mapping):
         raise _mismatch(path, f"record {node.name} must be a dict")
     out = dict(value)
@@ -211,8 +349,8 @@ def _mask_record_fields(
     return out
 
 
-def _mask_union(node: UnionNode, value: Any, path: str, walk: _Walk) -> Any:
-    """Mask a value of a multi-branch union through the branch it belongs to."""
+def _mask_union(node: UnionNode, value: Any, path: str, walk: _Visitor) -> Any:
+    """Walk a value of a multi-branch union through the branch it belongs to."""
     named = isinstance(value, tuple)
     branch, inner = _select_branch(node, value, path)
     branch_path = f"{path}<{branch.label}>"

@@ -20,6 +20,15 @@ Options shared by the keyed actions:
         value has fewer than 1,000,000 possible values of its format, such as
         a two-letter name, because FF1 is not secure on such a domain.
         ``Transformed.action`` is then ``pseudonymize``.
+    cache_size: Outputs kept per key version in the transformer's
+        least-recently-used cache, 0 to 1,048,576 (default 65,536; 0
+        disables it). A repeated value then skips FF1 or HMAC.
+
+Option of ``tokenize`` for the digit types (`FF3_1_TYPES`):
+    cipher: ``ff1`` (default) or ``ff3-1``. FF3-1 is for compatibility with
+        existing FF3-1 tokens only: NIST's 2025 draft revision of SP 800-38G
+        withdraws FF3 and FF3-1. The transformer's ``cipher`` attribute
+        names the cipher, so that the caller can warn about it.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from datetime import date
 from typing import Any
 
 from streams.errors import SchemaError
+from streams.tokenizers._cache import DEFAULT_CACHE_SIZE, MAX_CACHE_SIZE
+from streams.tokenizers._engine import CIPHERS
 from streams.tokenizers._transformer import (
     SMALL_DOMAIN_CHOICES,
     Codec,
@@ -52,14 +63,23 @@ from streams.tokenizers.network import IpCodec
 from streams.tokenizers.phones import CnMobileCodec
 from streams.tokenizers.resident_id import DEFAULT_MAX, DEFAULT_MIN, ResidentIdCodec
 
-__all__ = ["DEFAULT_ACTIONS", "PII_TYPES", "SUPPORTED_ACTIONS", "resolve"]
+__all__ = [
+    "CIPHERS",
+    "DEFAULT_ACTIONS",
+    "FF3_1_TYPES",
+    "PII_TYPES",
+    "SUPPORTED_ACTIONS",
+    "resolve",
+]
 
 _STRING = frozenset({"string"})
 _FORMATTED_ACTIONS = frozenset(
     {"tokenize", "pseudonymize", "mask", "redact", "pass", "block"}
 )
 _GENERALIZED_ACTIONS = _FORMATTED_ACTIONS | {"generalize"}
-_COMMON_OPTIONS = frozenset({"small_domain", "keep_first", "keep_last", "mask_char"})
+_COMMON_OPTIONS = frozenset(
+    {"small_domain", "keep_first", "keep_last", "mask_char", "cache_size"}
+)
 
 DEFAULT_ACTIONS: dict[str, str] = {
     "person_name": "tokenize",
@@ -127,11 +147,27 @@ _AVRO_TYPES: dict[str, frozenset[str]] = {
     ),
 }  # fmt: skip
 
+# The types whose secret part is digits (a resident ID's region, date and
+# sequence count as one number), where ``cipher: ff3-1`` may replace FF1.
+FF3_1_TYPES = frozenset(
+    {"cn_mobile", "bank_card", "identifier", "cn_resident_id", "phone"}
+)
+
 _TYPE_OPTIONS: dict[str, frozenset[str]] = {
     "person_name": frozenset({"keep_surname"}),
     "cn_resident_id": frozenset(
-        {"birth_date_min", "birth_date_max", "keep_birth_year", "keep_gender"}
+        {
+            "birth_date_min",
+            "birth_date_max",
+            "keep_birth_year",
+            "keep_gender",
+            "cipher",
+        }
     ),
+    "cn_mobile": frozenset({"cipher"}),
+    "bank_card": frozenset({"cipher"}),
+    "identifier": frozenset({"cipher"}),
+    "phone": frozenset({"cipher"}),
     "email": frozenset({"tokenize_domain"}),
     "ip_address": frozenset({"ipv4_prefix", "ipv6_prefix"}),
     "birth_date": frozenset({"date_min", "date_max", "max_shift_days", "to"}),
@@ -179,7 +215,26 @@ def resolve(pii_type: str, leaf: LeafType, policy: FieldPolicy) -> FieldTransfor
         keep_last=_count(options, "keep_last", where),
         mask_char=_mask_char(options, where),
         generalizer=getattr(codec, "generalize", None),
+        cipher=_cipher(options, action, where),
+        cache_size=_count(
+            options,
+            "cache_size",
+            where,
+            maximum=MAX_CACHE_SIZE,
+            default=DEFAULT_CACHE_SIZE,
+        ),
     )
+
+
+def _cipher(options: Mapping[str, Any], action: str, where: str) -> str:
+    """Return the cipher option, checking that only ``tokenize`` sets FF3-1."""
+    cipher = _choice(options, "cipher", CIPHERS, where)
+    if cipher != "ff1" and action != "tokenize":
+        raise SchemaError(
+            f"{where}: option cipher {cipher!r} applies only to action "
+            "'tokenize'; remove the option or set action: tokenize"
+        )
+    return cipher
 
 
 def _keyed(action: str) -> bool:
@@ -341,10 +396,14 @@ def _flag(options: Mapping[str, Any], name: str, where: str) -> bool:
 
 
 def _count(
-    options: Mapping[str, Any], name: str, where: str, maximum: int = 10_000
+    options: Mapping[str, Any],
+    name: str,
+    where: str,
+    maximum: int = 10_000,
+    default: int = 0,
 ) -> int:
-    """Return an integer option from 0 to `maximum`, 0 when absent."""
-    value = options.get(name, 0)
+    """Return an integer option from 0 to `maximum`, `default` when absent."""
+    value = options.get(name, default)
     if (
         not isinstance(value, int)
         or isinstance(value, bool)

@@ -13,6 +13,11 @@ module encrypts such numerals with FF1 and maps them to HMAC pseudonyms.
   output until the result is below ``size`` (cycle walking, Black and Rogaway
   2002). Fewer than 2 FF1 calls are needed on average.
 
+FF3-1 runs the same way, with its own subkey and a 56-bit tweak derived from
+the FF1 tweak (see `streams.tokenizers._ff3`). It also has a maximum length:
+56 digits, or 192 bits for the radix-2 walk. A longer value raises
+`InvalidValueError` with reason ``mask.domain_too_large``.
+
 A type can narrow the domain with an `accept` predicate, such as "passes
 Luhn". Encryption then cycle-walks until the output is accepted. The walk is
 a permutation of the accepted set, so an accepted input gives an accepted
@@ -22,11 +27,14 @@ outside that set passes the negated predicate for them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from streams.errors import InvalidValueError
 from streams.keys import KeyVersion
+from streams.tokenizers._ff3 import ff3_1_cipher, ff3_1_tweak
 
 # SP 800-38G Rev. 1, section 5.2: radix ** length must be at least 1,000,000.
 MIN_DOMAIN_SIZE = 1_000_000
@@ -35,8 +43,19 @@ MAX_FF1_RADIX = 65_536
 # before this bound; reaching it means the predicate is wrong.
 _MAX_WALK = 100_000
 TWEAK_SEPARATOR = b"\x1f"
+CIPHERS = ("ff1", "ff3-1")
 
 Accept = Callable[[Sequence[int]], bool]
+
+
+class NumeralCipher(Protocol):
+    """The encrypt and decrypt calls that FF1 and FF3-1 share."""
+
+    def encrypt(self, numerals: Sequence[int], tweak: bytes) -> list[int]:
+        """Encrypt a numeral string under a tweak."""
+
+    def decrypt(self, numerals: Sequence[int], tweak: bytes) -> list[int]:
+        """Decrypt a numeral string under a tweak."""
 
 
 def make_tweak(pii_type: str, part: str, *context: str) -> bytes:
@@ -94,9 +113,10 @@ def encrypt(
     numerals: Sequence[int],
     tweak: bytes,
     accept: Accept | None = None,
+    cipher: str = "ff1",
 ) -> list[int]:
-    """Encrypt numerals with FF1, cycle-walking into `accept` when given."""
-    step = _permutation(key, domain, tweak, decrypt=False)
+    """Encrypt numerals with `cipher`, cycle-walking into `accept` when given."""
+    step = _permutation(key, domain, tweak, decrypt=False, cipher=cipher)
     return _walk(step, numerals, accept)
 
 
@@ -106,9 +126,10 @@ def decrypt(
     numerals: Sequence[int],
     tweak: bytes,
     accept: Accept | None = None,
+    cipher: str = "ff1",
 ) -> list[int]:
-    """Invert `encrypt` with the same domain, tweak and predicate."""
-    step = _permutation(key, domain, tweak, decrypt=True)
+    """Invert `encrypt` with the same domain, tweak, predicate and cipher."""
+    step = _permutation(key, domain, tweak, decrypt=True, cipher=cipher)
     return _walk(step, numerals, accept)
 
 
@@ -158,34 +179,72 @@ def _walk(
 
 
 def _permutation(
-    key: KeyVersion, domain: Domain, tweak: bytes, *, decrypt: bool
+    key: KeyVersion, domain: Domain, tweak: bytes, *, decrypt: bool, cipher: str
 ) -> Callable[[Sequence[int]], list[int]]:
-    """Return one FF1 step on the domain, direct or by binary cycle walking."""
+    """Return one cipher step on the domain, direct or by binary cycle walking."""
     if domain.is_small:
         raise InvalidValueError(
             f"the value's domain has {domain.size} possible values, below the "
             f"FF1 minimum of {MIN_DOMAIN_SIZE}",
             reason="mask.domain_too_small",
         )
+    if cipher == "ff3-1":
+        tweak = ff3_1_tweak(tweak)
     radixes = set(domain.radixes)
-    if len(radixes) == 1 and len(domain.radixes) > 1:
+    length = len(domain.radixes)
+    if len(radixes) == 1 and length > 1:
         radix = radixes.pop()
-        if radix <= MAX_FF1_RADIX:
-            cipher = key.ff1(radix)
-            if decrypt:
-                return lambda numerals: cipher.decrypt(numerals, tweak)
-            return lambda numerals: cipher.encrypt(numerals, tweak)
-    return _binary_permutation(key, domain, tweak, decrypt=decrypt)
+        if radix <= MAX_FF1_RADIX and _fits(cipher, radix, length):
+            run = _run(_numeral_cipher(key, cipher, radix), decrypt=decrypt)
+            return lambda numerals: run(numerals, tweak)
+    return _binary_permutation(key, domain, tweak, decrypt=decrypt, cipher=cipher)
+
+
+def _numeral_cipher(key: KeyVersion, cipher: str, radix: int) -> NumeralCipher:
+    """Return the FF1 or FF3-1 cipher of a key version for one radix."""
+    if cipher == "ff3-1":
+        return ff3_1_cipher(key, radix)
+    return key.ff1(radix)
+
+
+def _run(
+    fpe: NumeralCipher, *, decrypt: bool
+) -> Callable[[Sequence[int], bytes], list[int]]:
+    """Return the cipher's decrypt or encrypt method."""
+    return fpe.decrypt if decrypt else fpe.encrypt
+
+
+def _fits(cipher: str, radix: int, length: int) -> bool:
+    """Return True when the cipher takes `length` numerals of `radix` at once."""
+    return cipher != "ff3-1" or length <= _ff3_1_max_length(radix)
+
+
+@functools.cache
+def _ff3_1_max_length(radix: int) -> int:
+    """Return FF3-1's maximum length for a radix, 2 * floor(log_radix(2**96)).
+
+    SP 800-38G Rev. 1, section 5.2. Integer powers avoid the rounding of
+    floating-point logarithms.
+    """
+    exponent = 0
+    while radix ** (exponent + 1) <= 2**96:
+        exponent += 1
+    return 2 * exponent
 
 
 def _binary_permutation(
-    key: KeyVersion, domain: Domain, tweak: bytes, *, decrypt: bool
+    key: KeyVersion, domain: Domain, tweak: bytes, *, decrypt: bool, cipher: str
 ) -> Callable[[Sequence[int]], list[int]]:
-    """Return an FF1 radix-2 permutation of range(domain.size)."""
+    """Return a radix-2 FF1 or FF3-1 permutation of range(domain.size)."""
     size = domain.size
     bits = max((size - 1).bit_length(), 20)
-    cipher = key.ff1(2)
-    run = cipher.decrypt if decrypt else cipher.encrypt
+    if not _fits(cipher, 2, bits):
+        raise InvalidValueError(
+            f"the value's domain needs {bits} bits, more than FF3-1 takes in "
+            "one call: use cipher 'ff1' for this field",
+            reason="mask.domain_too_large",
+        )
+    run = _run(_numeral_cipher(key, cipher, 2), decrypt=decrypt)
 
     def step(numerals: Sequence[int]) -> list[int]:
         value = domain.to_int(numerals)

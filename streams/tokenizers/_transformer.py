@@ -2,18 +2,23 @@
 
 A PII type supplies a `Codec` that splits a value into its kept parts and
 secret `Segment` values. The `Transformer` runs the configured action on
-those segments: FF1 for ``tokenize``, HMAC for ``pseudonymize``. The actions
-``mask``, ``redact``, ``pass`` and ``block`` work the same for every type.
+those segments: FF1 (or FF3-1 where the policy opts in) for ``tokenize``,
+HMAC for ``pseudonymize``. The actions ``mask``, ``redact``, ``pass`` and
+``block`` work the same for every type.
+
+The outputs of ``tokenize`` and ``pseudonymize`` go through a bounded
+`TokenCache`, so a repeated value skips the cipher.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from streams.errors import BlockedRecordError, InvalidValueError, NotReversibleError
 from streams.tokenizers import _engine
+from streams.tokenizers._cache import DEFAULT_CACHE_SIZE, TokenCache
 from streams.tokenizers.base import LeafType, Transformed
 
 if TYPE_CHECKING:
@@ -86,6 +91,14 @@ class Transformer:
         keep_last: Characters kept at the end by ``mask``.
         mask_char: The replacement character of ``mask``.
         generalizer: The function of ``generalize``.
+        cipher: The cipher of ``tokenize``: ``ff1`` or ``ff3-1``. FF3-1 is
+            for compatibility only, because NIST's 2025 draft revision of
+            SP 800-38G withdraws it.
+        cache_size: Outputs of keyed actions cached per key version; 0
+            disables the cache.
+
+    NOTE: the token cache is not thread-safe. A transformer may be shared
+    between records, but not between threads.
     """
 
     pii_type: str
@@ -97,19 +110,28 @@ class Transformer:
     keep_last: int = 0
     mask_char: str = "*"
     generalizer: Generalizer | None = None
+    cipher: str = "ff1"
+    cache_size: int = DEFAULT_CACHE_SIZE
+    _cache: TokenCache = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The dataclass is frozen, so the cache is set once here.
+        object.__setattr__(self, "_cache", TokenCache(self.cache_size))
 
     @property
     def uses_key(self) -> bool:
         """True when the output depends on key material."""
         return self.action in KEYED_ACTIONS
 
+    @property
+    def token_cache(self) -> TokenCache:
+        """The cache of ``tokenize`` and ``pseudonymize`` outputs."""
+        return self._cache
+
     def apply(self, value: Any, key: KeyVersion) -> Transformed:
         """Transform one non-null value with the configured action."""
-        if self.action == "tokenize":
-            return self._tokenize(value, key)
-        if self.action == "pseudonymize":
-            split = self._codec().split(value)
-            return Transformed(_pseudonymize(split, key), "pseudonymize")
+        if self.action in KEYED_ACTIONS:
+            return self._keyed(value, key)
         if self.action == "generalize":
             return Transformed(self._generalizer()(value), "generalize")
         if self.action == "mask":
@@ -139,10 +161,23 @@ class Transformer:
                 "so it was pseudonymized and cannot be reversed"
             )
         plain = [
-            _engine.decrypt(key, s.domain, s.numerals, s.tweak, s.accept)
+            _engine.decrypt(key, s.domain, s.numerals, s.tweak, s.accept, self.cipher)
             for s in split.segments
         ]
         return split.rebuild(plain)
+
+    def _keyed(self, value: Any, key: KeyVersion) -> Transformed:
+        """Run ``tokenize`` or ``pseudonymize`` through the token cache."""
+        cached = self._cache.get(key, value)
+        if cached is not None:
+            return cached
+        if self.action == "tokenize":
+            result = self._tokenize(value, key)
+        else:
+            split = self._codec().split(value)
+            result = Transformed(_pseudonymize(split, key), "pseudonymize")
+        self._cache.put(key, value, result)
+        return result
 
     def _tokenize(self, value: Any, key: KeyVersion) -> Transformed:
         """Encrypt every segment, or apply the small-domain fallback."""
@@ -157,7 +192,7 @@ class Transformer:
                 )
             return Transformed(_pseudonymize(split, key), "pseudonymize")
         tokens = [
-            _engine.encrypt(key, s.domain, s.numerals, s.tweak, s.accept)
+            _engine.encrypt(key, s.domain, s.numerals, s.tweak, s.accept, self.cipher)
             for s in split.segments
         ]
         return Transformed(split.rebuild(tokens), "tokenize")
