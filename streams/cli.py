@@ -12,8 +12,8 @@ from streams.errors import SeawallError
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
-    from streams import commands, demo, keys_cli
-    from streams.ops import kafka_cli
+    from streams import commands, demo, keys_cli, sample_cli, schema_cli
+    from streams.ops import kafka_cli, registry_cli
 
     parser = argparse.ArgumentParser(
         prog="seawall",
@@ -26,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.register(subparsers)
     keys_cli.register(subparsers)
     kafka_cli.register(subparsers)
+    registry_cli.register(subparsers)
+    schema_cli.register(subparsers)
     demo.register(subparsers)
+    sample_cli.register(subparsers)
     return parser
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from streams.errors import ConfigError
+from streams.schema.tags import TagRule
 from streams.tokenizers.base import ACTIONS, FieldPolicy
 
 # Kafka's own rule for topic names: at most 249 characters of these.
@@ -43,6 +44,8 @@ _ROUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 DEFAULT_REIDENTIFICATION_LOG = "reidentification.log"
 
 KEY_ACTIONS = ("pseudonymize", "drop", "pass")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 UNCLASSIFIED_POLICIES = ("block", "pass")
 
 
@@ -94,6 +97,10 @@ class Policy:
             a field path (``contacts[].mobile``) or a path qualified by the
             schema's full name (``crm.Customer:contacts[].mobile``), which
             wins over the bare path.
+        tags: What each Confluent tag name means (``policy.tags``).
+        tag_policies: The action and options of fields classified by a
+            Confluent tag, by tag name. They win over `types`, and `fields`
+            wins over them.
         version: A digest of the policy, recorded in every audit event.
     """
 
@@ -101,13 +108,42 @@ class Policy:
     types: Mapping[str, FieldPolicy] = field(default_factory=dict)
     fields: Mapping[str, FieldPolicy] = field(default_factory=dict)
     version: str = ""
+    tags: Mapping[str, TagRule] = field(default_factory=dict)
+    tag_policies: Mapping[str, FieldPolicy] = field(default_factory=dict)
 
-    def for_field(self, schema_name: str, path: str, pii_type: str) -> FieldPolicy:
-        """Return the policy of one field: qualified path, path, type, default."""
+    def for_field(
+        self, schema_name: str, path: str, pii_type: str, tag: str | None = None
+    ) -> FieldPolicy:
+        """Return the policy of one field: qualified path, path, tag, type."""
         for candidate in (f"{schema_name}:{path}", path):
             if candidate in self.fields:
                 return self.fields[candidate]
+        tag_policy = self.tag_policies.get(tag) if tag is not None else None
+        if tag_policy is not None and (tag_policy.action or tag_policy.options):
+            return tag_policy
         return self.types.get(pii_type, FieldPolicy())
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """A Confluent-compatible schema registry that records name by schema id.
+
+    Attributes:
+        url: Base URL of the registry API, such as
+            ``http://127.0.0.1:8081/apis/ccompat/v7``.
+        max_retries: Retries of a failed request (HTTP 408, 429, 5xx or no
+            response) before the record goes to the dead-letter topic.
+        retry_wait_ms: First backoff between retries, in milliseconds. The
+            backoff doubles with each retry, with random jitter.
+        retry_max_wait_ms: Longest backoff between retries, in milliseconds.
+        timeout_seconds: Timeout of one request, in seconds.
+    """
+
+    url: str
+    max_retries: int = 3
+    retry_wait_ms: int = 200
+    retry_max_wait_ms: int = 2000
+    timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +162,34 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The worker's HTTP endpoint for ``/metrics``, ``/healthz`` and ``/readyz``.
+
+    Attributes:
+        port: TCP port, or None to serve none of the three.
+        host: Address to bind; ``0.0.0.0`` lets Prometheus and Kubernetes
+            probes reach the worker from outside its pod.
+    """
+
+    port: int | None = 9400
+    host: str = "0.0.0.0"  # noqa: S104  (reached by scrapes and probes)
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    """How the worker writes its log.
+
+    Attributes:
+        format: ``text`` (one readable line per message) or ``json`` (one
+            JSON object per line).
+        level: Lowest level written, such as ``INFO``.
+    """
+
+    format: str = "text"
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated configuration file.
 
@@ -135,10 +199,14 @@ class Config:
         reidentification_log: The JSON Lines file that receives
             re-identification events when there is no ``kafka`` section.
         source: The file the configuration came from, for error messages.
+        schemas_directory: The schema folder (``schemas.directory``), or None
+            when records name their schemas by registry id.
+        registry: The schema registry (``schemas.registry_url``), or None
+            when records use single-object encoding and the schema folder.
     """
 
     kafka_settings: KafkaSettings | None
-    schemas_directory: Path
+    schemas_directory: Path | None
     keys_file: Path | None
     keys_env: str | None
     audit_topic: str
@@ -146,8 +214,11 @@ class Config:
     routes: tuple[Route, ...]
     policy: Policy = field(default_factory=Policy)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     reidentification_log: Path = Path(DEFAULT_REIDENTIFICATION_LOG)
     source: str = "<config>"
+    registry: RegistrySettings | None = None
 
     @property
     def kafka(self) -> KafkaSettings:
@@ -245,6 +316,8 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
             "routes",
             "policy",
             "worker",
+            "metrics",
+            "logging",
             "reidentification_log",
         },
     )
@@ -259,7 +332,9 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
             problems.add(required, "missing; this key is required")
 
     kafka = _parse_kafka(problems, root["kafka"]) if "kafka" in root else None
-    schemas_directory = _parse_schemas(problems, root.get("schemas", {}), base_dir)
+    schemas_directory, registry = _parse_schemas(
+        problems, root.get("schemas", {}), base_dir
+    )
     keys_file, keys_env = _parse_keys(problems, root.get("keys", {}), base_dir)
     audit_topic = problems.string("audit_topic", root.get("audit_topic"), _TOPIC_NAME)
     dead_letter_topic = problems.string(
@@ -269,6 +344,8 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
     _check_topics_distinct(problems, routes, audit_topic, dead_letter_topic)
     policy = _parse_policy(problems, root.get("policy", {}))
     worker = _parse_worker(problems, root.get("worker", {}))
+    metrics = _parse_metrics(problems, root.get("metrics", {}))
+    logging_settings = _parse_logging(problems, root.get("logging", {}))
     reidentification_log = _parse_path(
         problems,
         "reidentification_log",
@@ -287,8 +364,11 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
         routes=routes,
         policy=policy,
         worker=worker,
+        metrics=metrics,
+        logging=logging_settings,
         reidentification_log=reidentification_log,
         source=source,
+        registry=registry,
     )
 
 
@@ -308,14 +388,73 @@ def _parse_path(problems: _Problems, key: str, value: Any, base_dir: Path) -> Pa
     return path
 
 
-def _parse_schemas(problems: _Problems, value: Any, base_dir: Path) -> Path:
+_REGISTRY_KEYS = {
+    "registry_url",
+    "registry_max_retries",
+    "registry_retry_wait_ms",
+    "registry_retry_max_wait_ms",
+    "registry_timeout_seconds",
+}
+
+
+def _parse_schemas(
+    problems: _Problems, value: Any, base_dir: Path
+) -> tuple[Path | None, RegistrySettings | None]:
     schemas = problems.mapping("schemas", value)
-    problems.unknown_keys("schemas", schemas, {"directory"})
+    problems.unknown_keys("schemas", schemas, {"directory"} | _REGISTRY_KEYS)
+    if ("directory" in schemas) == ("registry_url" in schemas):
+        problems.add(
+            "schemas",
+            "set exactly one of 'directory' (a folder of .avsc files) or "
+            "'registry_url' (a Confluent-compatible schema registry)",
+        )
+        return None, None
+    if "registry_url" in schemas:
+        return None, _parse_registry(problems, schemas)
+    for key in sorted(_REGISTRY_KEYS & set(schemas)):
+        problems.add(f"schemas.{key}", "only applies with schemas.registry_url")
     directory = problems.string("schemas.directory", schemas.get("directory"))
     resolved = (base_dir / directory).resolve()
     if directory and not resolved.is_dir():
         problems.add("schemas.directory", f"{resolved} is not a directory")
-    return resolved
+    return resolved, None
+
+
+def _parse_registry(
+    problems: _Problems, schemas: Mapping[str, Any]
+) -> RegistrySettings:
+    url = problems.string("schemas.registry_url", schemas.get("registry_url"))
+    if url and not re.match(r"^https?://[^/\s]+", url):
+        problems.add("schemas.registry_url", f"invalid URL {url!r}: use http(s)://")
+    limits = {
+        "registry_max_retries": (3, 0, 20),
+        "registry_retry_wait_ms": (200, 1, 60_000),
+        "registry_retry_max_wait_ms": (2000, 1, 600_000),
+    }
+    numbers: dict[str, int] = {}
+    for key, (default, low, high) in limits.items():
+        number = schemas.get(key, default)
+        if (
+            not isinstance(number, int)
+            or isinstance(number, bool)
+            or not (low <= number <= high)
+        ):
+            problems.add(f"schemas.{key}", f"must be an integer from {low} to {high}")
+            number = default
+        numbers[key] = number
+    timeout = schemas.get("registry_timeout_seconds", 10.0)
+    if not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
+        problems.add(
+            "schemas.registry_timeout_seconds", "must be a number of seconds, 0 to 300"
+        )
+        timeout = 10.0
+    return RegistrySettings(
+        url=url,
+        max_retries=numbers["registry_max_retries"],
+        retry_wait_ms=numbers["registry_retry_wait_ms"],
+        retry_max_wait_ms=numbers["registry_retry_max_wait_ms"],
+        timeout_seconds=float(timeout),
+    )
 
 
 def _parse_keys(
@@ -396,7 +535,7 @@ def _check_topics_distinct(
 
 def _parse_policy(problems: _Problems, value: Any) -> Policy:
     policy = problems.mapping("policy", value)
-    problems.unknown_keys("policy", policy, {"unclassified", "types", "fields"})
+    problems.unknown_keys("policy", policy, {"unclassified", "types", "fields", "tags"})
     unclassified = problems.choice(
         "policy.unclassified",
         policy.get("unclassified", "block"),
@@ -404,12 +543,45 @@ def _parse_policy(problems: _Problems, value: Any) -> Policy:
     )
     types = _parse_field_policies(problems, "policy.types", policy.get("types", {}))
     fields = _parse_field_policies(problems, "policy.fields", policy.get("fields", {}))
+    tags, tag_policies = _parse_tags(problems, policy.get("tags", {}))
     digest = hashlib.sha256(
         json.dumps(policy, sort_keys=True, default=str).encode("utf-8")
     ).hexdigest()
     return Policy(
-        unclassified=unclassified, types=types, fields=fields, version=digest[:16]
+        unclassified=unclassified,
+        types=types,
+        fields=fields,
+        version=digest[:16],
+        tags=tags,
+        tag_policies=tag_policies,
     )
+
+
+def _parse_tags(
+    problems: _Problems, value: Any
+) -> tuple[dict[str, TagRule], dict[str, FieldPolicy]]:
+    """Parse ``policy.tags``: Confluent tag name to PII type, action, options."""
+    policies = _parse_field_policies(problems, "policy.tags", value)
+    rules: dict[str, TagRule] = {}
+    for name, entry in policies.items():
+        options = dict(entry.options)
+        pii_type = options.pop("pii_type", None)
+        sensitive = options.pop("sensitive", False)
+        if not isinstance(pii_type, str) or not re.match(
+            r"^[a-z][a-z0-9_]*$", pii_type
+        ):
+            problems.add(
+                f"policy.tags.{name}.pii_type",
+                "missing or invalid: name the PII type of fields with this tag, "
+                "such as cn_mobile",
+            )
+            continue
+        if not isinstance(sensitive, bool):
+            problems.add(f"policy.tags.{name}.sensitive", "must be true or false")
+            sensitive = False
+        rules[name] = TagRule(pii_type, sensitive)
+        policies[name] = FieldPolicy(action=entry.action, options=options)
+    return rules, policies
 
 
 def _parse_field_policies(
@@ -444,3 +616,31 @@ def _parse_worker(problems: _Problems, value: Any) -> WorkerSettings:
         problems.add("worker.web_port", "must be a port number from 1 to 65535")
         web_port = None
     return WorkerSettings(max_in_flight=max_in_flight, web_port=web_port)
+
+
+def _parse_metrics(problems: _Problems, value: Any) -> MetricsSettings:
+    metrics = problems.mapping("metrics", value)
+    problems.unknown_keys("metrics", metrics, {"port", "host"})
+    port = metrics.get("port", MetricsSettings.port)
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535
+    ):
+        problems.add(
+            "metrics.port", "must be a port number from 1 to 65535, or null to disable"
+        )
+        port = None
+    host = problems.string("metrics.host", metrics.get("host", MetricsSettings.host))
+    return MetricsSettings(port=port, host=host)
+
+
+def _parse_logging(problems: _Problems, value: Any) -> LoggingSettings:
+    settings = problems.mapping("logging", value)
+    problems.unknown_keys("logging", settings, {"format", "level"})
+    log_format = problems.choice(
+        "logging.format", settings.get("format", "text"), LOG_FORMATS
+    )
+    level = settings.get("level", "INFO")
+    level = problems.choice(
+        "logging.level", level.upper() if isinstance(level, str) else level, LOG_LEVELS
+    )
+    return LoggingSettings(format=log_format, level=level)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from streams import audit
+from streams.codec import confluent
 from streams.config import Route
 from streams.engine import MaskedValue, MaskingEngine
 from streams.errors import RecordError
@@ -113,7 +114,7 @@ class RouteProcessor:
             timestamp_ms=record.timestamp_ms,
         )
         try:
-            masked = self._engine.mask(record.value)
+            masked = self._mask_value(record.value)
             key = self._output_key(record.key)
         except RecordError as exc:
             return self._reject(record, source, exc.reason, str(exc))
@@ -122,7 +123,7 @@ class RouteProcessor:
             # must not reach the border, and the worker must keep going. The
             # message of a foreign exception may quote data, so only its
             # class name is kept.
-            logger.exception(
+            logger.error(
                 "unexpected error masking record: route=%s topic=%s partition=%d "
                 "offset=%d error=%s",
                 self.route.name,
@@ -130,16 +131,27 @@ class RouteProcessor:
                 record.partition,
                 record.offset,
                 type(exc).__name__,
-                exc_info=False,
             )
             return self._reject(record, source, "internal.error", type(exc).__name__)
         return self._forward(record, source, masked, key)
+
+    def _mask_value(self, value: bytes | None) -> MaskedValue:
+        # Registry mode registers the output schema under the destination's
+        # subject, so the engine needs the topic.
+        return self._engine.mask(value, destination=self.route.destination)
 
     def _output_key(self, key: bytes | None) -> bytes | None:
         if key is None or self.route.key_action == "drop":
             return None
         if self.route.key_action == "pass":
             return key
+        if self._engine.registry is not None and confluent.is_framed(key):
+            # An Avro key from a Confluent serializer is masked by the tags of
+            # its schema, so consumers abroad can still deserialize it.
+            masked = self._engine.mask(
+                key, destination=self.route.destination, is_key=True
+            )
+            return masked.value
         return self._engine.pseudonymize_key(key)
 
     def _forward(

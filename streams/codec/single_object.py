@@ -136,14 +136,22 @@ def decode(
             f"no loaded schema has fingerprint {fingerprint.hex()}: load the "
             "writer's schema",
         )
-    return entry, _decode_body(entry, data)
+    return entry, read_body(
+        entry, data, start=HEADER_SIZE, where=f"schema {entry.fingerprint.hex()}"
+    )
 
 
-def _decode_body(entry: SchemaEntry, data: bytes) -> Any:
-    """Read the body after the header and check that nothing is left over."""
+def read_body(entry: SchemaEntry, data: bytes, *, start: int, where: str) -> Any:
+    """Read the Avro body from byte `start` and check that nothing is left over.
+
+    Both wire formats share this, so every malformed body becomes the same
+    `DecodeError` reasons. `where` names the schema in messages.
+
+    Raises:
+        DecodeError: The body is truncated, invalid, or followed by bytes.
+    """
     buffer = io.BytesIO(data)
-    buffer.seek(HEADER_SIZE)
-    where = f"schema {entry.fingerprint.hex()}"
+    buffer.seek(start)
     read = _read_py.schemaless_reader if entry.recursive else schemaless_reader
     try:
         record = read(

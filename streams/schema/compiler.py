@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from fastavro.schema import parse_schema
 
@@ -37,11 +37,25 @@ from streams.schema.nodes import (
     UnionBranch,
     UnionNode,
 )
-from streams.schema.tags import NOT_PERSONAL, PII_TAG, FieldTags, read_tags, tag_names
+from streams.schema.tags import (
+    NOT_PERSONAL,
+    PII_TAG,
+    FieldTags,
+    TagRules,
+    read_tags,
+    tag_names,
+)
 from streams.tokenizers.base import FieldPolicy, FieldTransformer, LeafType
 
 Resolver = Callable[[str, LeafType, FieldPolicy], FieldTransformer]
 PolicyLookup = Callable[[str, str], FieldPolicy]
+
+
+class TagPolicyLookup(Protocol):
+    """Returns the policy for a field path, PII type and Confluent tag name."""
+
+    def __call__(self, path: str, pii_type: str, tag: str) -> FieldPolicy: ...
+
 
 ROOT_PATH = "(root)"
 
@@ -79,6 +93,11 @@ class Compiler:
         findings: Every problem found, in schema order.
         fields: The tagged fields, one per path.
         unclassified: Paths of string and bytes fields with no tag.
+        other: Paths of the other untagged leaves (numbers, booleans,
+            enums, fixed), which cannot hold free text.
+        not_personal: Paths of fields tagged ``"pii": "none"``.
+        warnings: Problems that do not stop masking, such as tag names no
+            rule maps.
         annotations: Tagged fields by ``(record full name, field name)``,
             used to annotate the cross-border schema.
     """
@@ -90,14 +109,21 @@ class Compiler:
         policy_for: PolicyLookup,
         *,
         check_unclassified: bool,
+        tag_rules: TagRules | None = None,
+        tag_policy_for: TagPolicyLookup | None = None,
     ) -> None:
         self._named = named
+        self._tag_rules = tag_rules
+        self._tag_policy_for = tag_policy_for
         self._resolve = resolve
         self._policy_for = policy_for
         self._check_unclassified = check_unclassified
         self.findings: list[Finding] = []
         self.fields: list[TaggedField] = []
         self.unclassified: list[str] = []
+        self.other: list[str] = []
+        self.not_personal: list[str] = []
+        self.warnings: list[Finding] = []
         self.annotations: dict[tuple[str, str], list[TaggedField]] = {}
 
     def compile(self, schema: Any) -> Node | None:
@@ -129,6 +155,7 @@ class Compiler:
         if _may_hold_text(schema, avro_type):
             self.unclassified.append(path or ROOT_PATH)
             return UnclassifiedNode() if self._check_unclassified else None
+        self.other.append(path or ROOT_PATH)
         return None
 
     def _check_type_tags(self, schema: Mapping[str, Any], path: str) -> None:
@@ -167,14 +194,27 @@ class Compiler:
         ancestors: Mapping[str, RecordNode],
     ) -> Node | None:
         """Compile one record field, tagged or not."""
-        tags, problems = read_tags(field)
+        tags, problems = read_tags(field, record=record, rules=self._tag_rules)
         for problem in problems:
             self._error(path, "tag.malformed", problem)
         if problems:
             return None
+        for name in tags.unmapped:
+            self.warnings.append(
+                Finding(
+                    path,
+                    "warning",
+                    "tag.unmapped",
+                    f"Confluent tag {name!r} maps to no PII type: add it to "
+                    "policy.tags, or ignore this when the tag is not about "
+                    "personal information",
+                )
+            )
         if tags.pii_type is None:
             return self._type(field["type"], path, ancestors)
         target = self._leaf_target(field["type"], path, tags.pii_type)
+        if target is not None and tags.pii_type == NOT_PERSONAL:
+            self.not_personal.append(path + target[1])
         if target is None or tags.pii_type == NOT_PERSONAL:
             return None
         leaf, suffix = target
@@ -238,7 +278,10 @@ class Compiler:
         leaf_path = path + suffix
         pii_type = tags.pii_type or NOT_PERSONAL
         try:
-            policy = self._policy_for(leaf_path, pii_type)
+            if tags.tag is not None and self._tag_policy_for is not None:
+                policy = self._tag_policy_for(leaf_path, pii_type, tags.tag)
+            else:
+                policy = self._policy_for(leaf_path, pii_type)
             transformer = self._resolve(pii_type, leaf, policy)
         except (SchemaError, ConfigError) as err:
             self._error(leaf_path, "tag.rejected", str(err))

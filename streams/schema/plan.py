@@ -14,10 +14,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from streams.errors import SchemaError
-from streams.schema.compiler import Compiler, Finding, PolicyLookup, Resolver
+from streams.schema.compiler import (
+    Compiler,
+    Finding,
+    PolicyLookup,
+    Resolver,
+    TagPolicyLookup,
+)
 from streams.schema.crossborder import cross_border_schema
 from streams.schema.names import full_name, parse
 from streams.schema.nodes import Node, TaggedField
+from streams.schema.tags import TagRules
 
 UnclassifiedMode = Literal["block", "pass"]
 UNCLASSIFIED_MODES = ("block", "pass")
@@ -59,6 +66,8 @@ def build_plan(
     policy_for: PolicyLookup,
     unclassified: UnclassifiedMode = "block",
     named_types: Mapping[str, Any] | None = None,
+    tag_rules: TagRules | None = None,
+    tag_policy_for: TagPolicyLookup | None = None,
 ) -> MaskingPlan:
     """Check the tags of a schema and build its masking plan.
 
@@ -71,6 +80,11 @@ def build_plan(
             or bytes field with no tag contains a non-empty value. ``pass`` lets
             such values through unchanged.
         named_types: Named types defined in other schema files, by full name.
+        tag_rules: What Confluent tags mean, or None to read only the ``pii``
+            attributes.
+        tag_policy_for: Returns the policy for a field classified by a
+            Confluent tag, given its path, PII type and tag name. Without
+            it, `policy_for` is used.
 
     Raises:
         SchemaError: The schema is invalid or cannot be masked as tagged. The
@@ -82,7 +96,12 @@ def build_plan(
         )
     parsed, named = parse(schema, named_types)
     compiler = Compiler(
-        named, resolve, policy_for, check_unclassified=unclassified == "block"
+        named,
+        resolve,
+        policy_for,
+        check_unclassified=unclassified == "block",
+        tag_rules=tag_rules,
+        tag_policy_for=tag_policy_for,
     )
     root = compiler.compile(parsed)
     name = full_name(parsed)
@@ -106,6 +125,8 @@ def lint_schema(
     policy_for: PolicyLookup,
     *,
     named_types: Mapping[str, Any] | None = None,
+    tag_rules: TagRules | None = None,
+    tag_policy_for: TagPolicyLookup | None = None,
 ) -> list[Finding]:
     """Check the tags of a schema for a producer and list what is wrong.
 
@@ -115,7 +136,8 @@ def lint_schema(
     cannot take), all under rule ``tag.rejected`` with the resolver's
     message. Each string or bytes field with no tag is a warning under rule
     ``field.unclassified``, because strict mode blocks records with a value
-    there.
+    there. A Confluent tag that no rule maps is a warning under rule
+    ``tag.unmapped``.
 
     Returns:
         The findings in schema order, or an empty list when the schema is clean.
@@ -124,9 +146,16 @@ def lint_schema(
         parsed, named = parse(schema, named_types)
     except SchemaError as err:
         return [Finding("(root)", "error", "schema.invalid", str(err))]
-    compiler = Compiler(named, resolve, policy_for, check_unclassified=False)
+    compiler = Compiler(
+        named,
+        resolve,
+        policy_for,
+        check_unclassified=False,
+        tag_rules=tag_rules,
+        tag_policy_for=tag_policy_for,
+    )
     compiler.compile(parsed)
-    warnings = [
+    warnings = compiler.warnings + [
         Finding(
             path,
             "warning",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -253,14 +254,22 @@ def test_tombstone_is_forwarded_with_pseudonymous_key(engine: MaskingEngine) -> 
 class _BrokenEngine(MaskingEngine):
     """An engine whose mask step fails with a message that quotes a value."""
 
-    def mask(self, value: bytes | None) -> MaskedValue:
+    def mask(
+        self, value: bytes | None, *, destination: str = "", is_key: bool = False
+    ) -> MaskedValue:
         raise RuntimeError("unexpected failure near 13800138000")
 
 
-def test_unexpected_error_fails_closed(engine: MaskingEngine) -> None:
+def test_unexpected_error_fails_closed(
+    engine: MaskingEngine, caplog: pytest.LogCaptureFixture
+) -> None:
     broken = _BrokenEngine(engine.store, engine.keyring, Policy())
-    outcome = _processor(broken).process(_record(b"\xc3\x01" + bytes(8)))
+    with caplog.at_level(logging.ERROR, logger="streams.pipeline"):
+        outcome = _processor(broken).process(_record(b"\xc3\x01" + bytes(8)))
 
+    assert "RuntimeError" in caplog.text
+    assert "offset=41" in caplog.text
+    assert "13800138000" not in caplog.text
     assert outcome.reason == "internal.error"
     assert outcome.output.topic == "cn.seawall.dlq"
     detail = dict(outcome.output.headers)[DETAIL_HEADER]
