@@ -28,6 +28,9 @@ from typing import Any
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from streams.codec import confluent
+from streams.codec.registry import SchemaRegistry
+from streams.codec.store import SchemaStore
 from streams.config import load_config
 from streams.engine import MaskingEngine
 from streams.errors import SeawallError
@@ -117,6 +120,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--schemas", default="schemas", help="schema folder (default ./schemas)"
     )
     parser.add_argument(
+        "--registry",
+        action="store_true",
+        help="start a local schema registry and use Confluent framing instead of "
+        "single-object encoding",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=600.0,
@@ -141,16 +150,25 @@ def run_demo(args: argparse.Namespace) -> int:
         # On a broker of the user's, fresh topic names keep old data out.
         suffix = f".demo-{uuid.uuid4().hex[:8]}" if args.bootstrap else ""
         topics = DemoTopics.named(suffix)
-        config_path = _write_config(
-            workdir, bootstrap, topics, Path(args.schemas).resolve()
-        )
+        schemas = Path(args.schemas).resolve()
+        if not schemas.is_dir():
+            raise DemoError(
+                f"schema folder {schemas} not found; run the demo from the "
+                "repository root or pass --schemas"
+            )
+        encoder = DemoEncoder(SchemaStore.from_directory(schemas))
+        registry_url = None
+        if args.registry:
+            registry_url = stack.enter_context(_local_registry(workdir / "registry"))
+            encoder.register(registry_url, topics)
+        config_path = _write_config(workdir, bootstrap, topics, schemas, registry_url)
         engine = MaskingEngine.from_config(load_config(config_path))
         create_topics(bootstrap, topics.all(), partitions=PARTITIONS)
         print(
             f"Producing {args.count} records, {bad} of them malformed on purpose, "
             f"to {bootstrap}"
         )
-        produced = _produce(bootstrap, topics, engine, args.count, bad)
+        produced = _produce(bootstrap, topics, encoder, args.count, bad)
         worker = stack.enter_context(_worker(config_path, workdir / "worker.log"))
         events = _await_audit_events(
             bootstrap, topics, engine, args.count, worker, args.timeout
@@ -173,6 +191,58 @@ def _local_kafka(data_dir: Path) -> Iterator[str]:
         broker.stop()
 
 
+@contextmanager
+def _local_registry(data_dir: Path) -> Iterator[str]:
+    from streams.ops.registry import start_on_free_port
+
+    print("Starting a local schema registry (the first run downloads it)")
+    registry = start_on_free_port(data_dir)
+    try:
+        yield registry.url
+    finally:
+        registry.stop()
+
+
+class DemoEncoder:
+    """Encodes demo records in single-object encoding or Confluent framing.
+
+    Confluent framing starts once `register` has put the source schemas in
+    a registry under each source topic's value subject.
+    """
+
+    def __init__(self, store: SchemaStore) -> None:
+        self._store = store
+        self._schema_ids: dict[str, int] = {}
+
+    def register(self, registry_url: str, topics: DemoTopics) -> None:
+        """Register the source schemas (TopicNameStrategy) and use their ids."""
+        registry = SchemaRegistry(registry_url)
+        for name, topic in (
+            ("crm.Customer", topics.customers),
+            ("crm.Order", topics.orders),
+        ):
+            entry = self._store.by_name(name)
+            self._schema_ids[name] = registry.register(f"{topic}-value", entry.schema)
+
+    def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
+        """Encode a record with the wire format in use."""
+        if not self._schema_ids:
+            return self._store.encode(schema_name, record)
+        entry = self._store.by_name(schema_name)
+        return confluent.encode(entry, self._schema_ids[schema_name], record)
+
+    def bad_marker(self, encoded: bytes) -> bytes:
+        """Return the value with a first byte that no wire format starts with."""
+        return b"\x7f" + encoded[1:]
+
+    def unknown_schema(self, encoded: bytes) -> bytes:
+        """Return the value with a schema id or fingerprint nobody registered."""
+        if self._schema_ids:
+            unknown_id = (2**31 - 1).to_bytes(4, "big")
+            return encoded[:1] + unknown_id + encoded[confluent.HEADER_SIZE :]
+        return encoded[:2] + os.urandom(8) + encoded[10:]
+
+
 def _free_port() -> int:
     import socket
 
@@ -183,19 +253,23 @@ def _free_port() -> int:
 
 
 def _write_config(
-    workdir: Path, bootstrap: str, topics: DemoTopics, schemas: Path
+    workdir: Path,
+    bootstrap: str,
+    topics: DemoTopics,
+    schemas: Path,
+    registry_url: str | None,
 ) -> Path:
-    if not schemas.is_dir():
-        raise DemoError(
-            f"schema folder {schemas} not found; run the demo from the repository root"
-        )
     Keyring.generate("demo").save(workdir / "keys.json")
     config = {
         "kafka": {
             "bootstrap_servers": bootstrap,
             "group_id": f"seawall-demo-{uuid.uuid4().hex[:8]}",
         },
-        "schemas": {"directory": str(schemas)},
+        "schemas": (
+            {"registry_url": registry_url}
+            if registry_url
+            else {"directory": str(schemas)}
+        ),
         "keys": {"file": "keys.json"},
         "audit_topic": topics.audit,
         "dead_letter_topic": topics.dead_letter,
@@ -218,7 +292,7 @@ def _write_config(
 
 
 def _produce(
-    bootstrap: str, topics: DemoTopics, engine: MaskingEngine, count: int, bad: int
+    bootstrap: str, topics: DemoTopics, encoder: DemoEncoder, count: int, bad: int
 ) -> Produced:
     producer = Producer(
         {"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 20}
@@ -230,11 +304,11 @@ def _produce(
     bad_every = count // bad if bad else 0
     for index, sample in enumerate(SampleGenerator().records(count)):
         if bad_every and index % bad_every == bad_every - 1 and produced.bad < bad:
-            value = _malformed(engine, sample.schema_name, sample.value, produced.bad)
+            value = _malformed(encoder, sample.schema_name, sample.value, produced.bad)
             produced.bad += 1
             good = False
         else:
-            value = engine.encode(sample.schema_name, sample.value)
+            value = encoder.encode(sample.schema_name, sample.value)
             produced.good += 1
             good = True
         producer.produce(
@@ -268,15 +342,15 @@ def _on_delivery(
 
 
 def _malformed(
-    engine: MaskingEngine, schema_name: str, record: dict[str, Any], serial: int
+    encoder: DemoEncoder, schema_name: str, record: dict[str, Any], serial: int
 ) -> bytes:
     """Return one of four kinds of bad value, in turn."""
-    encoded = engine.encode(schema_name, record)
+    encoded = encoder.encode(schema_name, record)
     kind = serial % 4
     if kind == 0:
-        return b"\x00\x01" + encoded[2:]
+        return encoder.bad_marker(encoded)
     if kind == 1:
-        return b"\xc3\x01" + os.urandom(8) + encoded[10:]
+        return encoder.unknown_schema(encoded)
     if kind == 2:
         return encoded[: len(encoded) // 2]
     # A resident ID of the wrong length decodes, but cannot be tokenized.
@@ -284,7 +358,7 @@ def _malformed(
         broken = dict(record, resident_id="1234")
     else:
         broken = dict(record, buyer=dict(record["buyer"], resident_id="1234"))
-    return engine.encode(schema_name, broken)
+    return encoder.encode(schema_name, broken)
 
 
 @contextmanager
