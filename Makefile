@@ -26,7 +26,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff format --check streams tests benchmarks
 	$(BIN)/ruff check streams tests benchmarks
-	$(BIN)/mypy streams tests benchmarks
+	$(BIN)/mypy streams benchmarks tests --exclude tests/deploy/
+	$(BIN)/mypy tests/deploy
 
 unit: $(STAMP)
 	$(BIN)/pytest -m "not kafka" $(PYTEST_ARGS)

@@ -177,7 +177,7 @@ class MetricsSettings:
 
 @dataclass(frozen=True)
 class LoggingSettings:
-    """How the worker writes its log.
+    """Format and level of the worker's log.
 
     Attributes:
         format: ``text`` (one readable line per message) or ``json`` (one

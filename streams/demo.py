@@ -271,6 +271,8 @@ def _write_config(
             else {"directory": str(schemas)}
         ),
         "keys": {"file": "keys.json"},
+        # A free port, so the demo runs beside a worker on the default 9400.
+        "metrics": {"host": "127.0.0.1", "port": _free_port()},
         "audit_topic": topics.audit,
         "dead_letter_topic": topics.dead_letter,
         "routes": [
@@ -363,7 +365,11 @@ def _malformed(
 
 @contextmanager
 def _worker(config_path: Path, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    print("Starting seawall worker")
+    metrics = yaml.safe_load(config_path.read_text(encoding="utf-8"))["metrics"]
+    print(
+        "Starting seawall worker; metrics and health at "
+        f"http://{metrics['host']}:{metrics['port']}/metrics"
+    )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [

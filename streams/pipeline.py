@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from streams import audit
+from streams.audit import FieldEntry
 from streams.codec import confluent
 from streams.config import Route
 from streams.engine import MaskedValue, MaskingEngine
 from streams.errors import RecordError
+from streams.observability.logs import record_ids
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +72,14 @@ class Outcome:
             record for the dead-letter topic when `rejected` is set.
         audit: The audit event for the audit topic.
         reason: The rejection reason code, or None for a masked record.
+        fields: The transformed field paths the audit event lists; empty for
+            a rejected record.
     """
 
     output: OutgoingRecord
     audit: OutgoingRecord
     reason: str | None = None
+    fields: tuple[FieldEntry, ...] = ()
 
     @property
     def rejected(self) -> bool:
@@ -131,6 +136,9 @@ class RouteProcessor:
                 record.partition,
                 record.offset,
                 type(exc).__name__,
+                extra=record_ids(
+                    self.route.name, record.topic, record.partition, record.offset
+                ),
             )
             return self._reject(record, source, "internal.error", type(exc).__name__)
         return self._forward(record, source, masked, key)
@@ -192,7 +200,11 @@ class RouteProcessor:
             policy_version=self._policy_version,
             worker=self._worker,
         )
-        return Outcome(output=output, audit=self._audit_record(source, event))
+        return Outcome(
+            output=output,
+            audit=self._audit_record(source, event),
+            fields=masked.fields,
+        )
 
     def _reject(
         self,

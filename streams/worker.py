@@ -6,14 +6,19 @@ and the audit event, and acknowledges the source record only when the broker
 has acknowledged both with ``acks=all``. faust commits the highest offset
 below which every record is acknowledged, so an offset is never committed
 before its records are safely on the broker, even with many sends in flight.
+
+The worker also exports metrics, health probes and consumer lag through
+`streams.observability`, and writes its log in the configured format.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 import os
 import signal
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -26,6 +31,7 @@ from confluent_kafka.admin import AdminClient
 from streams.config import Config, Route
 from streams.engine import MaskingEngine
 from streams.errors import ConfigError
+from streams.observability import Observability, logging_config, record_ids
 from streams.pipeline import Outcome, OutgoingRecord, RouteProcessor, SourceRecord
 
 logger = logging.getLogger(__name__)
@@ -38,12 +44,19 @@ class InFlight:
     delivered, in source order, as soon as the delivery completes (also when
     no new record arrives). After a failed delivery nothing more is
     acknowledged, so no offset at or past the failed record is committed.
+    `on_ack`, when given, is called with each event right after its ack.
     """
 
-    def __init__(self, limit: int, on_failure: Callable[[BaseException], None]) -> None:
+    def __init__(
+        self,
+        limit: int,
+        on_failure: Callable[[BaseException], None],
+        on_ack: Callable[[Any], None] | None = None,
+    ) -> None:
         self.limit = limit
         self.failure: BaseException | None = None
         self._on_failure = on_failure
+        self._on_ack = on_ack
         self._pending: deque[tuple[Any, list[asyncio.Future[Any]]]] = deque()
 
     async def add(self, event: Any, deliveries: list[asyncio.Future[Any]]) -> None:
@@ -70,6 +83,8 @@ class InFlight:
                     return
             self._pending.popleft()
             event.ack()
+            if self._on_ack is not None:
+                self._on_ack(event)
 
 
 class SeawallApp:
@@ -79,7 +94,13 @@ class SeawallApp:
         self.config = config
         self.engine = engine
         self.fatal: BaseException | None = None
+        self.observability = Observability(config)
+        active = engine.keyring.active
+        self.observability.metrics.set_key(active.key_id, active.version)
         self.app = self._build_app()
+        self._assigned: set[tuple[str, int]] = set()
+        self.app.on_partitions_assigned.connect(self._on_partitions_assigned)
+        self.app.on_partitions_revoked.connect(self._on_partitions_revoked)
         for route in config.routes:
             self._add_agent(route)
 
@@ -121,21 +142,58 @@ class SeawallApp:
             allow_empty=True,
         )
         limit = self.config.worker.max_in_flight
+        metrics = self.observability.metrics
 
         async def mask_route(stream: faust.StreamT[Any]) -> None:
-            in_flight = InFlight(limit, partial(self._stop_on_fatal, route))
+            in_flight = InFlight(
+                limit,
+                partial(self._stop_on_fatal, route),
+                partial(_observe_age, metrics.record_acknowledged, route.name),
+            )
             # StreamT does not declare noack(); faust.Stream, its only
             # implementation, does.
             events = cast(faust.Stream[Any], stream).noack().events()
             async for event in events:
                 if in_flight.failure is not None:
                     break
+                started = time.perf_counter()
                 outcome = processor.process(_source_record(event.message))
-                await in_flight.add(event, await self._send(outcome))
+                deliveries = await self._send(outcome)
+                metrics.record_processed(
+                    route.name,
+                    outcome.reason,
+                    self._transformed_fields(outcome),
+                    time.perf_counter() - started,
+                )
+                deliveries[-1].add_done_callback(
+                    partial(_count_audit, metrics.audit_sent, route.name)
+                )
+                if outcome.rejected:
+                    _log_dead_letter(route, event.message, outcome)
+                await in_flight.add(event, deliveries)
 
         self.app.agent(topic, name=f"seawall.route.{route.name}", concurrency=1)(
             mask_route
         )
+
+    def _transformed_fields(self, outcome: Outcome) -> list[tuple[str, str, int]]:
+        """Return ``(pii_type, action, count)`` of each field the record masked."""
+        return [(f.pii_type, f.action, f.count) for f in outcome.fields]
+
+    def _on_partitions_assigned(
+        self, _sender: Any, /, *args: Any, signal: Any, **_: Any
+    ) -> None:
+        # faust passes the whole new assignment, which replaces the old one.
+        (assigned,) = args
+        self._assigned = {(tp.topic, tp.partition) for tp in assigned}
+        self.observability.set_assignment(self._assigned)
+
+    def _on_partitions_revoked(
+        self, _sender: Any, /, *args: Any, signal: Any, **_: Any
+    ) -> None:
+        (revoked,) = args
+        self._assigned -= {(tp.topic, tp.partition) for tp in revoked}
+        self.observability.set_assignment(self._assigned)
 
     async def _send(self, outcome: Outcome) -> list[asyncio.Future[Any]]:
         producer = self.app.producer
@@ -179,14 +237,27 @@ class SeawallApp:
 
     def run(self) -> int:
         """Run until SIGTERM or SIGINT; return the process exit code."""
+        settings = self.config.logging
+        log_config = logging_config(settings.format, settings.level)
+        # faust installs the same configuration when it starts; installing it
+        # here as well formats the lines logged before that.
+        logging.config.dictConfig(log_config)
         worker = faust.Worker(
-            self.app, loglevel="INFO", quiet=True, redirect_stdouts=False
+            self.app,
+            loglevel=settings.level,
+            logging_config=log_config,
+            quiet=True,
+            redirect_stdouts=False,
         )
+        self.observability.bind_loop(worker.loop)
+        self.observability.start()
         try:
             worker.execute_from_commandline()
         except SystemExit as exc:
             if self.fatal is None:
                 return int(exc.code or 0)
+        finally:
+            self.observability.stop()
         return 1 if self.fatal is not None else 0
 
 
@@ -220,3 +291,27 @@ def _seconds(record: OutgoingRecord) -> float | None:
 
 async def _as_awaitable(delivery: Awaitable[Any]) -> Any:
     return await delivery
+
+
+def _observe_age(observe: Callable[[str, float], None], route: str, event: Any) -> None:
+    """Observe the age of an acknowledged event's source record."""
+    timestamp = event.message.timestamp
+    if timestamp:
+        observe(route, time.time() - timestamp)
+
+
+def _count_audit(
+    count: Callable[[str, bool], None], route: str, delivery: asyncio.Future[Any]
+) -> None:
+    """Count an audit event delivery once the broker answered."""
+    if delivery.cancelled():
+        return
+    count(route, delivery.exception() is not None)
+
+
+def _log_dead_letter(route: Route, message: Any, outcome: Outcome) -> None:
+    logger.warning(
+        "record sent to the dead-letter topic: reason=%s",
+        outcome.reason,
+        extra=record_ids(route.name, message.topic, message.partition, message.offset),
+    )

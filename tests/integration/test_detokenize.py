@@ -121,7 +121,7 @@ def publish(site: Site, customer: dict[str, Any]) -> Published:
     output = outcome.output
     assert output.value is not None
 
-    offsets: list[int] = []
+    offsets: list[int | None] = []
     producer = Producer({"bootstrap.servers": site.bootstrap, "acks": "all"})
     producer.produce(
         output.topic,
@@ -133,6 +133,7 @@ def publish(site: Site, customer: dict[str, Any]) -> Published:
     assert producer.flush(30) == 0
 
     [offset] = offsets
+    assert offset is not None
     assert offset >= 0
     return Published(customer, output.value, offset)
 

@@ -136,6 +136,7 @@ def test_outputs_carry_destination_schema_id(
 
     assert ids == {latest.schema_id}
     assert latest.schema_id != source.schema_id
+    assert latest.schema.schema_str is not None
     assert "seawall.masked" in latest.schema.schema_str
 
 

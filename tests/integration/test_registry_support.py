@@ -70,6 +70,7 @@ def write_config(
         },
         "schemas": {"registry_url": registry_url, "registry_retry_wait_ms": 50},
         "keys": {"file": "keys.json"},
+        "metrics": {"port": None},
         "audit_topic": topics.audit,
         "dead_letter_topic": topics.dlq,
         "routes": [

@@ -72,6 +72,7 @@ def _write_config(tmp: Path, bootstrap: str, topics: dict[str, str]) -> Path:
         },
         "schemas": {"directory": str(REPO / "schemas")},
         "keys": {"file": "keys.json"},
+        "metrics": {"port": None},
         "audit_topic": topics["audit"],
         "dead_letter_topic": topics["dlq"],
         "routes": [

@@ -32,6 +32,7 @@ def _config(tmp_path: Path, schemas: Path) -> Path:
         "kafka": {"bootstrap_servers": "127.0.0.1:9"},
         "schemas": {"directory": str(schemas)},
         "keys": {"file": "keys.json"},
+        "metrics": {"port": None},
         "audit_topic": "cn.seawall.audit",
         "dead_letter_topic": "cn.seawall.dlq",
         "routes": [

@@ -350,7 +350,7 @@ def closed_port() -> int:
     """Return a port on 127.0.0.1 that nothing listens on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
     return port
 
 

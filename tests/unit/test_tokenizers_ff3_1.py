@@ -11,6 +11,7 @@ from streams.keys import KeyVersion
 from streams.tokenizers import FF3_1_TYPES, resolve
 from streams.tokenizers._checks import luhn_valid, resident_check
 from streams.tokenizers._ff3 import ff3_1_tweak
+from streams.tokenizers._transformer import Transformer
 from streams.tokenizers.base import FieldPolicy, LeafType
 
 KEY = KeyVersion.generate("ff3-test", 1)
@@ -74,8 +75,13 @@ def test_ff3_1_integer_identifier() -> None:
 
 
 def test_ff3_1_cipher_attribute() -> None:
-    assert resolve("cn_mobile", LeafType("string"), FF3_1).cipher == "ff3-1"
-    assert resolve("cn_mobile", LeafType("string"), FieldPolicy()).cipher == "ff1"
+    ff3_1 = resolve("cn_mobile", LeafType("string"), FF3_1)
+    ff1 = resolve("cn_mobile", LeafType("string"), FieldPolicy())
+
+    assert isinstance(ff3_1, Transformer)
+    assert isinstance(ff1, Transformer)
+    assert ff3_1.cipher == "ff3-1"
+    assert ff1.cipher == "ff1"
 
 
 def test_ff3_1_tweak_is_56_bits() -> None:
