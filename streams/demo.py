@@ -236,7 +236,7 @@ class DemoEncoder:
         return b"\x7f" + encoded[1:]
 
     def unknown_schema(self, encoded: bytes) -> bytes:
-        """Return the value with a schema id or fingerprint nobody registered."""
+        """Return the value with a schema id or fingerprint that is not registered."""
         if self._schema_ids:
             unknown_id = (2**31 - 1).to_bytes(4, "big")
             return encoded[:1] + unknown_id + encoded[confluent.HEADER_SIZE :]

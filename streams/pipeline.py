@@ -1,4 +1,4 @@
-"""What happens to one source record, without Kafka.
+"""The handling of one source record, without Kafka.
 
 `RouteProcessor.process` turns a `SourceRecord` into an `Outcome`: the record
 for the cross-border topic (or the original for the dead-letter topic) and
