@@ -24,9 +24,9 @@ demo: $(STAMP)
 	$(BIN)/seawall demo --count $(COUNT)
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check streams tests benchmarks
-	$(BIN)/ruff check streams tests benchmarks
-	$(BIN)/mypy streams benchmarks tests --exclude tests/deploy/
+	$(BIN)/ruff format --check streams tests benchmarks scripts
+	$(BIN)/ruff check streams tests benchmarks scripts
+	$(BIN)/mypy streams benchmarks scripts tests --exclude tests/deploy/
 	$(BIN)/mypy tests/deploy
 
 unit: $(STAMP)

@@ -49,6 +49,57 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 UNCLASSIFIED_POLICIES = ("block", "pass")
 
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """Where a secret comes from: a file or an environment variable, never inline.
+
+    Attributes:
+        file: File whose content, without the trailing newline, is the secret.
+        env: Name of the environment variable that contains the secret.
+    """
+
+    file: Path | None = None
+    env: str | None = None
+
+
+@dataclass(frozen=True)
+class SslSettings:
+    """TLS settings of the Kafka connection (``kafka.ssl``).
+
+    Attributes:
+        ca_file: PEM file of the CAs that sign the broker certificates, or
+            None for the system's default CAs.
+        cert_file: PEM client certificate for mutual TLS, or None.
+        key_file: PEM private key of `cert_file`, or None.
+        key_password: Source of the password of an encrypted `key_file`,
+            or None when the key is not encrypted.
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    key_password: SecretSource | None = None
+
+
+@dataclass(frozen=True)
+class SaslSettings:
+    """SASL settings of the Kafka connection (``kafka.sasl``).
+
+    Attributes:
+        mechanism: ``SCRAM-SHA-512``, ``SCRAM-SHA-256`` or ``PLAIN``.
+        username: SASL user name.
+        password: Source of the password.
+    """
+
+    mechanism: str
+    username: str
+    password: SecretSource
+
+
 @dataclass(frozen=True)
 class KafkaSettings:
     """Connection settings for the Kafka cluster.
@@ -56,10 +107,16 @@ class KafkaSettings:
     Attributes:
         bootstrap_servers: Comma-separated ``host:port`` list.
         group_id: Consumer group of the workers; also the faust app id.
+        security_protocol: ``PLAINTEXT``, ``SSL`` or ``SASL_SSL``.
+        ssl: TLS settings; used with ``SSL`` and ``SASL_SSL``.
+        sasl: SASL settings; required with ``SASL_SSL``.
     """
 
     bootstrap_servers: str
     group_id: str = "seawall"
+    security_protocol: str = "PLAINTEXT"
+    ssl: SslSettings = field(default_factory=SslSettings)
+    sasl: SaslSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -155,10 +212,16 @@ class WorkerSettings:
             per route. The source offset of a record is committed only after
             its acknowledgement.
         web_port: Port of the faust web server, or None to disable it.
+        startup_timeout: Seconds the worker retries an unreachable broker at
+            start before it exits with an error.
+        shutdown_timeout: Seconds the worker waits on SIGTERM for sent
+            records to be acknowledged before it exits without committing them.
     """
 
     max_in_flight: int = 1000
     web_port: int | None = None
+    startup_timeout: float = 300.0
+    shutdown_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -331,7 +394,7 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
         if required not in root:
             problems.add(required, "missing; this key is required")
 
-    kafka = _parse_kafka(problems, root["kafka"]) if "kafka" in root else None
+    kafka = _parse_kafka(problems, root["kafka"], base_dir) if "kafka" in root else None
     schemas_directory, registry = _parse_schemas(
         problems, root.get("schemas", {}), base_dir
     )
@@ -372,12 +435,114 @@ def parse_config(document: Any, *, base_dir: Path, source: str = "<config>") -> 
     )
 
 
-def _parse_kafka(problems: _Problems, value: Any) -> KafkaSettings:
+_KAFKA_KEYS = {"bootstrap_servers", "group_id", "security_protocol", "ssl", "sasl"}
+
+
+def _parse_kafka(problems: _Problems, value: Any, base_dir: Path) -> KafkaSettings:
     kafka = problems.mapping("kafka", value)
-    problems.unknown_keys("kafka", kafka, {"bootstrap_servers", "group_id"})
+    problems.unknown_keys("kafka", kafka, _KAFKA_KEYS)
     servers = problems.string("kafka.bootstrap_servers", kafka.get("bootstrap_servers"))
     group_id = problems.string("kafka.group_id", kafka.get("group_id", "seawall"))
-    return KafkaSettings(bootstrap_servers=servers, group_id=group_id)
+    protocol = problems.choice(
+        "kafka.security_protocol",
+        kafka.get("security_protocol", "PLAINTEXT"),
+        SECURITY_PROTOCOLS,
+    )
+    ssl = _parse_ssl(problems, kafka.get("ssl", {}), base_dir)
+    sasl = _parse_sasl(problems, kafka["sasl"], base_dir) if "sasl" in kafka else None
+    if protocol == "PLAINTEXT" and ("ssl" in kafka or "sasl" in kafka):
+        problems.add(
+            "kafka.security_protocol",
+            "is PLAINTEXT, but kafka.ssl or kafka.sasl is set: set SSL or SASL_SSL",
+        )
+    if protocol == "SSL" and sasl is not None:
+        problems.add("kafka.sasl", "only applies with security_protocol SASL_SSL")
+    if protocol == "SASL_SSL" and sasl is None:
+        problems.add("kafka.sasl", "missing; security_protocol SASL_SSL needs it")
+    return KafkaSettings(
+        bootstrap_servers=servers,
+        group_id=group_id,
+        security_protocol=protocol,
+        ssl=ssl,
+        sasl=sasl,
+    )
+
+
+def _parse_ssl(problems: _Problems, value: Any, base_dir: Path) -> SslSettings:
+    ssl = problems.mapping("kafka.ssl", value)
+    problems.unknown_keys(
+        "kafka.ssl",
+        ssl,
+        {"ca_file", "cert_file", "key_file", "key_password_file", "key_password_env"},
+    )
+    files = {
+        name: _parse_existing_file(problems, f"kafka.ssl.{name}", ssl[name], base_dir)
+        for name in ("ca_file", "cert_file", "key_file")
+        if name in ssl
+    }
+    if ("cert_file" in ssl) != ("key_file" in ssl):
+        problems.add("kafka.ssl", "set both cert_file and key_file, or neither")
+    key_password = _parse_secret(problems, "kafka.ssl", "key_password", ssl, base_dir)
+    if key_password is not None and "key_file" not in ssl:
+        problems.add("kafka.ssl", "a key password needs key_file")
+    return SslSettings(
+        ca_file=files.get("ca_file"),
+        cert_file=files.get("cert_file"),
+        key_file=files.get("key_file"),
+        key_password=key_password,
+    )
+
+
+def _parse_sasl(problems: _Problems, value: Any, base_dir: Path) -> SaslSettings:
+    sasl = problems.mapping("kafka.sasl", value)
+    problems.unknown_keys(
+        "kafka.sasl", sasl, {"mechanism", "username", "password_file", "password_env"}
+    )
+    mechanism = problems.choice(
+        "kafka.sasl.mechanism", sasl.get("mechanism", "SCRAM-SHA-512"), SASL_MECHANISMS
+    )
+    username = problems.string("kafka.sasl.username", sasl.get("username"))
+    password = _parse_secret(problems, "kafka.sasl", "password", sasl, base_dir)
+    if password is None:
+        problems.add(
+            "kafka.sasl",
+            "set password_file or password_env; an inline password is not accepted",
+        )
+        password = SecretSource()
+    return SaslSettings(mechanism=mechanism, username=username, password=password)
+
+
+def _parse_secret(
+    problems: _Problems, key: str, name: str, section: Mapping[str, Any], base_dir: Path
+) -> SecretSource | None:
+    """Parse ``<name>_file`` or ``<name>_env``; at most one may be set."""
+    file_key, env_key = f"{name}_file", f"{name}_env"
+    if file_key in section and env_key in section:
+        problems.add(key, f"set {file_key} or {env_key}, not both")
+        return None
+    if file_key in section:
+        path = _parse_existing_file(
+            problems, f"{key}.{file_key}", section[file_key], base_dir
+        )
+        return SecretSource(file=path)
+    if env_key in section:
+        env = problems.string(
+            f"{key}.{env_key}",
+            section[env_key],
+            re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$"),
+        )
+        return SecretSource(env=env)
+    return None
+
+
+def _parse_existing_file(
+    problems: _Problems, key: str, value: Any, base_dir: Path
+) -> Path:
+    text = problems.string(key, value)
+    path = (base_dir / text).resolve()
+    if text and not path.is_file():
+        problems.add(key, f"{path} is not a file")
+    return path
 
 
 def _parse_path(problems: _Problems, key: str, value: Any, base_dir: Path) -> Path:
@@ -604,7 +769,11 @@ def _parse_field_policies(
 
 def _parse_worker(problems: _Problems, value: Any) -> WorkerSettings:
     worker = problems.mapping("worker", value)
-    problems.unknown_keys("worker", worker, {"max_in_flight", "web_port"})
+    problems.unknown_keys(
+        "worker",
+        worker,
+        {"max_in_flight", "web_port", "startup_timeout", "shutdown_timeout"},
+    )
     max_in_flight = worker.get("max_in_flight", 1000)
     if not isinstance(max_in_flight, int) or not 1 <= max_in_flight <= 100_000:
         problems.add("worker.max_in_flight", "must be an integer from 1 to 100000")
@@ -615,7 +784,26 @@ def _parse_worker(problems: _Problems, value: Any) -> WorkerSettings:
     ):
         problems.add("worker.web_port", "must be a port number from 1 to 65535")
         web_port = None
-    return WorkerSettings(max_in_flight=max_in_flight, web_port=web_port)
+    return WorkerSettings(
+        max_in_flight=max_in_flight,
+        web_port=web_port,
+        startup_timeout=_parse_seconds(problems, "worker.startup_timeout", worker),
+        shutdown_timeout=_parse_seconds(problems, "worker.shutdown_timeout", worker),
+    )
+
+
+def _parse_seconds(problems: _Problems, key: str, section: Mapping[str, Any]) -> float:
+    """Parse a timeout in seconds, from 1 to 3600, defaulting to WorkerSettings."""
+    name = key.rpartition(".")[2]
+    default: float = getattr(WorkerSettings, name)
+    value = section.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.add(key, "must be a number of seconds from 1 to 3600")
+        return default
+    if not 1 <= value <= 3600:
+        problems.add(key, "must be a number of seconds from 1 to 3600")
+        return default
+    return float(value)
 
 
 def _parse_metrics(problems: _Problems, value: Any) -> MetricsSettings:

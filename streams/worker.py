@@ -18,6 +18,7 @@ import logging
 import logging.config
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +32,7 @@ from confluent_kafka.admin import AdminClient
 from streams.config import Config, Route
 from streams.engine import MaskingEngine
 from streams.errors import ConfigError
+from streams.kafka_clients import KafkaClients
 from streams.observability import Observability, logging_config, record_ids
 from streams.pipeline import Outcome, OutgoingRecord, RouteProcessor, SourceRecord
 
@@ -94,6 +96,8 @@ class SeawallApp:
         self.config = config
         self.engine = engine
         self.fatal: BaseException | None = None
+        self.clients = KafkaClients(config.kafka)
+        self.in_flight: dict[str, InFlight] = {}
         self.observability = Observability(config)
         active = engine.keyring.active
         self.observability.metrics.set_key(active.key_id, active.version)
@@ -125,6 +129,7 @@ class SeawallApp:
             web_port=web_port or 6066,
             web_bind="127.0.0.1",
             web_in_thread=False,
+            **self.clients.faust_settings(),
         )
 
     def _add_agent(self, route: Route) -> None:
@@ -150,6 +155,7 @@ class SeawallApp:
                 partial(self._stop_on_fatal, route),
                 partial(_observe_age, metrics.record_acknowledged, route.name),
             )
+            self.in_flight[route.name] = in_flight
             # StreamT does not declare noack(); faust.Stream, its only
             # implementation, does.
             events = cast(faust.Stream[Any], stream).noack().events()
@@ -222,8 +228,16 @@ class SeawallApp:
         os.kill(os.getpid(), signal.SIGTERM)
 
     def check_topics(self) -> None:
-        """Raise ConfigError naming every configured topic that does not exist."""
-        admin = AdminClient({"bootstrap.servers": self.config.kafka.bootstrap_servers})
+        """Wait for the broker, then check that every configured topic exists.
+
+        Raises:
+            KafkaConnectionError: The broker rejected the credentials, or did
+                not answer within ``worker.startup_timeout``.
+            ConfigError: A configured topic does not exist; the message
+                names every missing topic.
+        """
+        self.clients.wait_until_reachable(self.config.worker.startup_timeout)
+        admin = AdminClient(self.clients.confluent_config())
         metadata = admin.list_topics(timeout=30)
         wanted = [self.config.audit_topic, self.config.dead_letter_topic]
         for route in self.config.routes:
@@ -242,8 +256,10 @@ class SeawallApp:
         # faust installs the same configuration when it starts; installing it
         # here as well formats the lines logged before that.
         logging.config.dictConfig(log_config)
-        worker = faust.Worker(
+        worker = _Worker(
             self.app,
+            shutdown_timeout=self.config.worker.shutdown_timeout,
+            on_timeout=self._log_unacknowledged,
             loglevel=settings.level,
             logging_config=log_config,
             quiet=True,
@@ -257,8 +273,62 @@ class SeawallApp:
             if self.fatal is None:
                 return int(exc.code or 0)
         finally:
+            worker.cancel_deadline()
             self.observability.stop()
         return 1 if self.fatal is not None else 0
+
+    def _log_unacknowledged(self) -> None:
+        """Log the records still waiting for the broker when shutdown timed out."""
+        for route, in_flight in self.in_flight.items():
+            logger.critical(
+                "shutdown timed out after %g s (worker.shutdown_timeout): "
+                "route=%s events_unacknowledged=%d; their offsets are not "
+                "committed and the next worker processes them again",
+                self.config.worker.shutdown_timeout,
+                route,
+                len(in_flight),
+            )
+
+
+class _Worker(faust.Worker):
+    """A faust worker whose shutdown is bounded in time.
+
+    When the worker starts to stop (on SIGTERM, SIGINT or a fatal error), a
+    timer starts. If the stop takes longer than `shutdown_timeout` seconds,
+    the timer calls `on_timeout` and ends the process with exit code
+    `SHUTDOWN_TIMEOUT_EXIT_CODE`, so faust commits nothing more.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        shutdown_timeout: float,
+        on_timeout: Callable[[], None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = threading.Timer(shutdown_timeout, self._time_out, [on_timeout])
+        self._deadline.daemon = True
+
+    async def on_stop(self) -> None:
+        """Start the shutdown timer, then stop as faust does."""
+        if not self._deadline.is_alive():
+            self._deadline.start()
+        await super().on_stop()
+
+    def cancel_deadline(self) -> None:
+        """Stop the shutdown timer once the worker has stopped."""
+        self._deadline.cancel()
+
+    @staticmethod
+    def _time_out(on_timeout: Callable[[], None]) -> None:
+        on_timeout()
+        logging.shutdown()
+        os._exit(SHUTDOWN_TIMEOUT_EXIT_CODE)
+
+
+SHUTDOWN_TIMEOUT_EXIT_CODE = 3
+"""Exit code of a worker whose shutdown took longer than worker.shutdown_timeout."""
 
 
 def _broker_urls(bootstrap_servers: str) -> list[str]:

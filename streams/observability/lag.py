@@ -18,14 +18,13 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from confluent_kafka import (
     TIMESTAMP_NOT_AVAILABLE,
     Consumer,
-    ConsumerGroupTopicPartitions,
     KafkaException,
     TopicPartition,
 )
@@ -75,6 +74,8 @@ class LagMonitor:
         interval: Seconds between two measurements.
         timeout: Seconds each broker request may take.
         clock: Wall clock in seconds, compared with record timestamps.
+        client_config: Further confluent-kafka settings of the admin client
+            and the probe consumer, such as TLS and SASL.
     """
 
     def __init__(
@@ -86,14 +87,20 @@ class LagMonitor:
         interval: float = 10.0,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        client_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self._client_config = {
+            **(client_config or {}),
+            "bootstrap.servers": bootstrap_servers,
+        }
         self.group_id = group_id
         self.topics = tuple(topics)
         self.interval = interval
         self.timeout = timeout
         self._clock = clock
-        self._admin = kafka_admin.AdminClient({"bootstrap.servers": bootstrap_servers})
+        self._admin = kafka_admin.AdminClient(self._client_config)
+        self._committed_reader: Any = None
         self._latest: LagSnapshot | None = None
         self._broker_reachable = False
         self._failures = 0
@@ -124,22 +131,31 @@ class LagMonitor:
             self._thread.join(timeout=self.timeout * 3)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self._measure_logged()
-            self._stop.wait(self.interval)
+        try:
+            while not self._stop.is_set():
+                self._measure_logged()
+                self._stop.wait(self.interval)
+        finally:
+            if self._committed_reader is not None:
+                self._committed_reader.close()
 
     def _measure_logged(self) -> None:
         """Measure once; log a failure instead of raising it."""
         try:
             self._latest = self.measure()
-        except KafkaException as exc:
+        except (KafkaException, TimeoutError) as exc:
+            # A broker request that times out raises TimeoutError from
+            # future.result(); it must not end the monitor thread.
             self._broker_reachable = False
             self._failures += 1
             # One line on the first failure and then one a minute or so, so a
             # broker outage does not flood the log.
             if self._failures == 1 or self._failures % 6 == 0:
                 logger.warning(
-                    "consumer lag measurement failed: group=%s failures=%d error=%s",
+                    "consumer lag measurement failed, retrying in %g s: "
+                    "bootstrap=%s group=%s failures=%d error=%s",
+                    self.interval,
+                    self.bootstrap_servers,
                     self.group_id,
                     self._failures,
                     exc.args[0] if exc.args else type(exc).__name__,
@@ -193,14 +209,23 @@ class LagMonitor:
         return found
 
     def _committed(self, partitions: Iterable[tuple[str, int]]) -> dict[Any, int]:
-        request = ConsumerGroupTopicPartitions(
-            self.group_id, [TopicPartition(t, p) for t, p in partitions]
-        )
-        futures = self._admin.list_consumer_group_offsets(
-            [request], request_timeout=self.timeout
-        )
-        result = futures[self.group_id].result(timeout=self.timeout)
-        return {(tp.topic, tp.partition): tp.offset for tp in result.topic_partitions}
+        # NOTE: AdminClient.list_consumer_group_offsets is not used because
+        # librdkafka crashes the process when the broker answers it with
+        # NOT_COORDINATOR, as it does while a broker starts (librdkafka issue
+        # 5040, seen here with confluent-kafka 2.16.1). A consumer in the
+        # worker's group reads the same offsets through its own coordinator
+        # code. It never subscribes, so it never joins the group.
+        if self._committed_reader is None:
+            self._committed_reader = Consumer(
+                {
+                    **self._client_config,
+                    "group.id": self.group_id,
+                    "enable.auto.commit": False,
+                }
+            )
+        wanted = [TopicPartition(t, p) for t, p in partitions]
+        found = self._committed_reader.committed(wanted, timeout=self.timeout)
+        return {(tp.topic, tp.partition): tp.offset for tp in found}
 
     def _offsets(
         self, partitions: Iterable[tuple[str, int]], spec: Any
@@ -218,7 +243,7 @@ class LagMonitor:
             return {}
         consumer = Consumer(
             {
-                "bootstrap.servers": self.bootstrap_servers,
+                **self._client_config,
                 # Required by the client; the consumer never subscribes or
                 # commits, so the group is never joined.
                 "group.id": f"{self.group_id}.lag-probe.{uuid.uuid4().hex[:8]}",

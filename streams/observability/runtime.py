@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry
 
 from streams.config import Config
+from streams.kafka_clients import confluent_config
 from streams.observability.lag import LagCollector, LagMonitor
 from streams.observability.metrics import WorkerMetrics
 from streams.observability.server import HealthState, ObservabilityServer
@@ -45,6 +46,7 @@ class Observability:
             config.kafka.group_id,
             self.sources,
             interval=lag_interval,
+            client_config=confluent_config(config.kafka),
         )
         # Three missed measurements make the lag series disappear.
         self.registry.register(LagCollector(self.lag, max_age=lag_interval * 3 + 30))

@@ -68,6 +68,49 @@ class PortInUseError(LocalKafkaError):
     """A port that the local broker needs is taken by another process."""
 
 
+SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScramUser:
+    """A SCRAM user that the broker's storage is formatted with.
+
+    Attributes:
+        name: User name.
+        password: Password; masked in ``repr``.
+        mechanism: ``SCRAM-SHA-512`` or ``SCRAM-SHA-256``.
+    """
+
+    name: str
+    password: str = dataclasses.field(repr=False)
+    mechanism: str = "SCRAM-SHA-512"
+
+
+@dataclasses.dataclass(frozen=True)
+class BrokerTls:
+    """An SSL listener and a SASL_SSL listener, both on 127.0.0.1.
+
+    The SSL listener requires a client certificate signed by a CA in
+    `truststore` (mutual TLS). The SASL_SSL listener takes no client
+    certificate and authenticates SCRAM-SHA-512 and SCRAM-SHA-256 users.
+
+    Attributes:
+        keystore: PEM file with the broker's unencrypted PKCS#8 private key
+            followed by its certificate chain.
+        truststore: PEM file with the CA certificates of client certificates.
+        ssl_port: Port of the SSL listener; 0 lets `start_on_free_ports` pick.
+        sasl_ssl_port: Port of the SASL_SSL listener; 0 as for `ssl_port`.
+        scram_users: Users added when the storage is formatted, which happens
+            only on the first start of a data folder.
+    """
+
+    keystore: Path
+    truststore: Path
+    ssl_port: int = 0
+    sasl_ssl_port: int = 0
+    scram_users: tuple[ScramUser, ...] = ()
+
+
 @dataclasses.dataclass(frozen=True)
 class KafkaStatus:
     """Status of the local broker on one data folder.
@@ -107,10 +150,12 @@ class LocalKafka:
         java: The ``java`` executable.
         start_timeout: Seconds to wait for the broker to respond after launch.
         stop_timeout: Seconds to wait after SIGTERM before sending SIGKILL.
+        tls: Settings of an added SSL and SASL_SSL listener, or None for
+            the PLAINTEXT listener only.
 
     Raises:
-        ValueError: A port is outside 1-65535, the two ports are equal, or
-            `heap_max` is not a ``-Xmx`` size.
+        ValueError: A port is outside 1-65535, two ports are equal, a SCRAM
+            mechanism is unknown, or `heap_max` is not a ``-Xmx`` size.
     """
 
     def __init__(
@@ -124,6 +169,7 @@ class LocalKafka:
         java: str = "java",
         start_timeout: float = 120.0,
         stop_timeout: float = 30.0,
+        tls: BrokerTls | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = _validate_port("port", port)
@@ -134,6 +180,9 @@ class LocalKafka:
             raise ValueError(
                 f"port and controller_port must differ, both are {self.port}"
             )
+        if tls is not None:
+            _validate_tls(tls, {self.port, self.controller_port})
+        self.tls = tls
         if not _HEAP_PATTERN.fullmatch(heap_max):
             raise ValueError(
                 f"heap_max must be a java -Xmx size such as 512m, got {heap_max!r}"
@@ -148,6 +197,29 @@ class LocalKafka:
     def bootstrap(self) -> str:
         """The configured ``host:port`` address for clients."""
         return f"{HOST}:{self.port}"
+
+    @property
+    def ssl_bootstrap(self) -> str:
+        """The ``host:port`` address of the SSL listener.
+
+        Raises:
+            LocalKafkaError: The broker has no TLS listeners.
+        """
+        return f"{HOST}:{self._require_tls().ssl_port}"
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str:
+        """The ``host:port`` address of the SASL_SSL listener.
+
+        Raises:
+            LocalKafkaError: The broker has no TLS listeners.
+        """
+        return f"{HOST}:{self._require_tls().sasl_ssl_port}"
+
+    def _require_tls(self) -> BrokerTls:
+        if self.tls is None:
+            raise LocalKafkaError("this broker has no SSL or SASL_SSL listener")
+        return self.tls
 
     @property
     def output_file(self) -> Path:
@@ -294,10 +366,13 @@ class LocalKafka:
 
     def _check_ports_free(self) -> None:
         """Raise `PortInUseError` if the broker or controller port is taken."""
-        for name, port in (
-            ("broker port", self.port),
-            ("controller port", self.controller_port),
-        ):
+        ports = [("broker port", self.port), ("controller port", self.controller_port)]
+        if self.tls is not None:
+            ports += [
+                ("SSL port", self.tls.ssl_port),
+                ("SASL_SSL port", self.tls.sasl_ssl_port),
+            ]
+        for name, port in ports:
             if not process.is_port_free(HOST, port):
                 raise PortInUseError(
                     f"{name} {HOST}:{port} is already in use by another "
@@ -313,6 +388,7 @@ class LocalKafka:
             port=self.port,
             controller_port=self.controller_port,
             log_dir=self._kraft_dir(),
+            tls=self.tls,
         )
         self._server_properties().write_text(properties, encoding="utf-8")
         self._log4j_config().write_text(LOG4J2_XML, encoding="utf-8")
@@ -334,6 +410,13 @@ class LocalKafka:
             "--config",
             str(self._server_properties()),
         ]
+        # The SCRAM credentials go into the metadata log at format time, so
+        # the broker accepts the users from its first start.
+        for user in self.tls.scram_users if self.tls is not None else ():
+            command += [
+                "--add-scram",
+                f"{user.mechanism}=[name={user.name},password={user.password}]",
+            ]
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=300, check=False
         )
@@ -458,13 +541,17 @@ class LocalKafka:
         return self.data_dir / "kraft"
 
 
-def render_server_properties(port: int, controller_port: int, log_dir: Path) -> str:
+def render_server_properties(
+    port: int, controller_port: int, log_dir: Path, tls: BrokerTls | None = None
+) -> str:
     """Render the server.properties of a one-node broker-and-controller.
 
     Args:
         port: Broker port for clients, on 127.0.0.1.
         controller_port: KRaft controller port, on 127.0.0.1.
         log_dir: Folder for topic partitions and the metadata log.
+        tls: An SSL and a SASL_SSL listener to add, or None. The broker and
+            controller talk to each other over PLAINTEXT in either case.
     """
     # A static voter set means the storage can be formatted without
     # --standalone, and the controller port may change between restarts.
@@ -495,6 +582,8 @@ def render_server_properties(port: int, controller_port: int, log_dir: Path) -> 
         "transaction.state.log.num.partitions": "10",
         "group.initial.rebalance.delay.ms": "0",
     }
+    if tls is not None:
+        settings.update(_tls_properties(port, controller_port, tls))
     lines = [f"{key}={value}" for key, value in settings.items()]
     return "# Written by seawall kafka start; edits are overwritten.\n" + (
         "\n".join(lines) + "\n"
@@ -529,6 +618,48 @@ LOG4J2_XML = """\
 """Log4j 2 configuration: INFO to logs/server.log, WARN and above to kafka.out."""
 
 
+def _tls_properties(port: int, controller_port: int, tls: BrokerTls) -> dict[str, str]:
+    """Return the settings that add the SSL and SASL_SSL listeners."""
+    listeners = {
+        "PLAINTEXT": port,
+        "SSL": tls.ssl_port,
+        "SASL_SSL": tls.sasl_ssl_port,
+    }
+    advertised = ",".join(f"{name}://{HOST}:{p}" for name, p in listeners.items())
+    jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    return {
+        "listeners": f"{advertised},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": advertised,
+        "listener.security.protocol.map": (
+            "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"
+        ),
+        # PEM key stores need Kafka 2.7 or later (KIP-651).
+        "ssl.keystore.type": "PEM",
+        "ssl.keystore.location": str(tls.keystore),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(tls.truststore),
+        "listener.name.ssl.ssl.client.auth": "required",
+        "listener.name.sasl_ssl.ssl.client.auth": "none",
+        "sasl.enabled.mechanisms": ",".join(SCRAM_MECHANISMS),
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": jaas,
+        "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": jaas,
+    }
+
+
+def _validate_tls(tls: BrokerTls, taken: set[int]) -> None:
+    """Raise ValueError if the TLS ports or SCRAM users are invalid."""
+    _validate_port("tls.ssl_port", tls.ssl_port)
+    _validate_port("tls.sasl_ssl_port", tls.sasl_ssl_port)
+    if len(taken | {tls.ssl_port, tls.sasl_ssl_port}) != len(taken) + 2:
+        raise ValueError("the SSL, SASL_SSL, broker and controller ports must differ")
+    for user in tls.scram_users:
+        if user.mechanism not in SCRAM_MECHANISMS:
+            raise ValueError(
+                f"SCRAM user {user.name!r}: mechanism must be one of "
+                f"{', '.join(SCRAM_MECHANISMS)}, got {user.mechanism!r}"
+            )
+
+
 def new_cluster_id() -> str:
     """Return a random KRaft cluster id: a UUID in unpadded URL-safe base64.
 
@@ -542,12 +673,17 @@ def new_cluster_id() -> str:
 
 
 def start_on_free_ports(
-    data_dir: Path | str, *, attempts: int = 3, heap_max: str = "512m"
+    data_dir: Path | str,
+    *,
+    attempts: int = 3,
+    heap_max: str = "512m",
+    tls: BrokerTls | None = None,
 ) -> LocalKafka:
     """Start a `LocalKafka` on ports picked free, retrying after a port conflict.
 
     Another process may take a free port between the check and the bind, so
-    each retry picks new ports.
+    each retry picks new ports. With `tls`, the ports of the SSL and
+    SASL_SSL listeners are picked as well.
 
     Raises:
         PortInUseError: Every attempt hit a taken port.
@@ -559,6 +695,7 @@ def start_on_free_ports(
             port=process.pick_free_port(HOST),
             controller_port=process.pick_free_port(HOST),
             heap_max=heap_max,
+            tls=_with_free_ports(tls),
         )
         try:
             broker.start()
@@ -568,6 +705,16 @@ def start_on_free_ports(
             continue
         return broker
     raise ValueError(f"attempts must be at least 1, got {attempts}")
+
+
+def _with_free_ports(tls: BrokerTls | None) -> BrokerTls | None:
+    if tls is None:
+        return None
+    return dataclasses.replace(
+        tls,
+        ssl_port=process.pick_free_port(HOST),
+        sasl_ssl_port=process.pick_free_port(HOST),
+    )
 
 
 def create_topics(
