@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from streams.config import Config, load_config
 from streams.engine import MaskingEngine, load_keyring
 from streams.errors import ConfigError, InvalidValueError
+from streams.kafka_clients import confluent_config
 from streams.keys import KeyVersion
 from streams.reidentify import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -223,7 +224,12 @@ def _restore_from_topic(
 ) -> Reidentified:
     """Read one record from its topic and reverse its tokens."""
     engine = MaskingEngine.from_config(config)
-    fetched = fetch_record(config.kafka.bootstrap_servers, coordinates, timeout=timeout)
+    fetched = fetch_record(
+        config.kafka.bootstrap_servers,
+        coordinates,
+        timeout=timeout,
+        client_config=confluent_config(config.kafka),
+    )
     return restore_record(engine, fetched)
 
 

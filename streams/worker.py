@@ -280,6 +280,17 @@ class SeawallApp:
     def _log_unacknowledged(self) -> None:
         """Log the records still waiting for the broker when shutdown timed out."""
         for route, in_flight in self.in_flight.items():
+            if not in_flight:
+                # faust itself did not finish stopping, so its last commit
+                # may be missing too.
+                logger.critical(
+                    "shutdown timed out after %g s (worker.shutdown_timeout): "
+                    "route=%s has no record awaiting the broker, but records "
+                    "acknowledged since the last commit will be processed again",
+                    self.config.worker.shutdown_timeout,
+                    route,
+                )
+                continue
             logger.critical(
                 "shutdown timed out after %g s (worker.shutdown_timeout): "
                 "route=%s events_unacknowledged=%d; their offsets are not "

@@ -88,8 +88,12 @@ def fetch_record(
     coordinates: RecordCoordinates,
     *,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    client_config: Mapping[str, Any] | None = None,
 ) -> FetchedRecord:
     """Read the record at `coordinates` with an assigned consumer.
+
+    `client_config` holds the TLS and SASL settings from
+    `streams.kafka_clients`, if any.
 
     Raises:
         ReidentificationError: The topic or partition does not exist, the
@@ -99,6 +103,7 @@ def fetch_record(
     """
     consumer = Consumer(
         {
+            **(client_config or {}),
             "bootstrap.servers": bootstrap_servers,
             "group.id": _READER_GROUP,
             "enable.auto.commit": False,

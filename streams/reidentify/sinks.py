@@ -14,7 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from streams.config import Config
 from streams.errors import SeawallError
+from streams.kafka_clients import confluent_config
 from streams.reidentify.events import (
     AuditWriteError,
     Reidentified,
@@ -89,16 +90,21 @@ class KafkaEventSink:
         topic: The audit topic.
         timeout: Seconds to wait for the acknowledgement of all in-sync
             replicas.
+        client_config: confluent-kafka settings for TLS and SASL, from
+            `streams.kafka_clients`. Hidden from repr, since it holds the
+            password.
     """
 
     bootstrap_servers: str
     topic: str
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    client_config: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def write(self, event: Mapping[str, Any]) -> None:
         """Produce the event with ``acks=all`` and wait for its delivery."""
         producer = Producer(
             {
+                **self.client_config,
                 "bootstrap.servers": self.bootstrap_servers,
                 "acks": "all",
                 "enable.idempotence": True,
@@ -135,7 +141,12 @@ def sink_for(config: Config) -> EventSink:
     """Return the audit topic sink, or the log file without a ``kafka`` section."""
     if config.kafka_settings is None:
         return FileEventSink(config.reidentification_log)
-    return KafkaEventSink(config.kafka_settings.bootstrap_servers, config.audit_topic)
+    settings = config.kafka_settings
+    return KafkaEventSink(
+        settings.bootstrap_servers,
+        config.audit_topic,
+        client_config=confluent_config(settings),
+    )
 
 
 def run_audited(

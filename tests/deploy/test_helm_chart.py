@@ -113,7 +113,7 @@ def test_manifests_match_schemas(
 
 
 @pytest.mark.parametrize("values", VALUES_FILES, ids=lambda v: v or "default")
-def test_worker_config_is_valid(helm: str, values: str | None) -> None:
+def test_worker_config_is_valid(helm: str, values: str | None, tmp_path: Path) -> None:
     (config_map,) = [
         m
         for m in _find(_render(helm, *_values_args(values)), "ConfigMap")
@@ -122,6 +122,12 @@ def test_worker_config_is_valid(helm: str, values: str | None) -> None:
     document = yaml.safe_load(config_map["data"]["config.yaml"])
     # The image's schema folder is the repository's schemas/.
     document["schemas"]["directory"] = str(REPO / "schemas")
+    # The TLS files come from a Secret in the pod; parse_config checks that
+    # they exist, so stand-ins take their place here.
+    for name, path in document["kafka"].get("ssl", {}).items():
+        assert path.startswith("/etc/seawall/kafka-tls/")
+        (tmp_path / name).write_text("stand-in")
+        document["kafka"]["ssl"][name] = str(tmp_path / name)
     config = parse_config(document, base_dir=REPO)
     assert config.keys_file == Path("/etc/seawall/keys/keys.json")
     # A pod must listen on all interfaces for the kubelet's probes.
@@ -375,3 +381,45 @@ def test_config_change_rolls_pods(helm: str) -> None:
         return value
 
     assert checksum() != checksum("--set", "config.auditTopic=cn.seawall.audit2")
+
+
+def test_production_worker_connects_with_sasl_ssl(helm: str) -> None:
+    manifests = _render(helm, *_values_args("production"))
+    (config_map,) = [
+        m for m in _find(manifests, "ConfigMap") if "config.yaml" in m["data"]
+    ]
+    kafka = yaml.safe_load(config_map["data"]["config.yaml"])["kafka"]
+    (deployment,) = _find(manifests, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    (worker,) = [c for c in pod["containers"] if c["name"] == "worker"]
+    env = {e["name"]: e for e in worker["env"]}
+    mounts = {m["name"]: m for m in worker["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+
+    assert kafka["security_protocol"] == "SASL_SSL"
+    assert kafka["sasl"]["mechanism"] == "SCRAM-SHA-512"
+    assert kafka["sasl"]["password_env"] == "SEAWALL_KAFKA_SASL_PASSWORD"
+    assert "password" not in kafka["sasl"]
+    secret_ref = env["SEAWALL_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert secret_ref == {"name": "seawall-kafka-user", "key": "password"}
+    assert kafka["ssl"]["ca_file"] == "/etc/seawall/kafka-tls/ca.crt"
+    assert mounts["kafka-tls"]["readOnly"] is True
+    assert volumes["kafka-tls"]["secret"]["secretName"] == "kafka-client-tls"
+
+
+def test_sasl_without_tls_fails(helm: str) -> None:
+    result = _run(
+        helm,
+        "template",
+        "seawall",
+        str(CHART),
+        "--set",
+        "kafka.sasl.enabled=true",
+        "--set",
+        "kafka.sasl.existingSecret=user",
+        "--set",
+        "kafka.sasl.username=seawall",
+    )
+
+    assert result.returncode != 0
+    assert "SASL_SSL" in result.stderr

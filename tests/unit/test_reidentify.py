@@ -376,3 +376,14 @@ def test_record_json_converts_avro_types() -> None:
         "items": [1, 2],
     }
     assert "王芳" in record_json(record)
+
+
+def test_kafka_sink_repr_hides_client_config() -> None:
+    sink = KafkaEventSink(
+        "127.0.0.1:9093",
+        "cn.seawall.audit",
+        client_config={"sasl.password": "s3cret-value"},
+    )
+
+    assert "s3cret-value" not in repr(sink)
+    assert "s3cret-value" not in str(sink)

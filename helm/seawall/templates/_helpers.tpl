@@ -76,6 +76,20 @@ README.md describes each of them.
   "metrics" (dict "port" (int .Values.metrics.port) "host" "0.0.0.0")
   "logging" .Values.config.logging
 -}}
+{{- $kafka := .Values.kafka -}}
+{{- if $kafka.tls.enabled }}
+{{- $_ := set $config.kafka "security_protocol" (ternary "SASL_SSL" "SSL" $kafka.sasl.enabled) }}
+{{- $ssl := dict "ca_file" (printf "/etc/seawall/kafka-tls/%s" $kafka.tls.caKey) }}
+{{- if and $kafka.tls.certKey $kafka.tls.keyKey }}
+{{- $_ := set $ssl "cert_file" (printf "/etc/seawall/kafka-tls/%s" $kafka.tls.certKey) }}
+{{- $_ := set $ssl "key_file" (printf "/etc/seawall/kafka-tls/%s" $kafka.tls.keyKey) }}
+{{- end }}
+{{- $_ := set $config.kafka "ssl" $ssl }}
+{{- end }}
+{{- if $kafka.sasl.enabled }}
+{{- $mechanisms := dict "plaintext" "PLAIN" "scram_sha256" "SCRAM-SHA-256" "scram_sha512" "SCRAM-SHA-512" }}
+{{- $_ := set $config.kafka "sasl" (dict "mechanism" (get $mechanisms $kafka.sasl.mechanism) "username" $kafka.sasl.username "password_env" "SEAWALL_KAFKA_SASL_PASSWORD") }}
+{{- end }}
 {{- with .Values.config.policy }}
 {{- $_ := set $config "policy" . }}
 {{- end }}
@@ -106,6 +120,12 @@ values. Rendered once, from the Deployment.
 {{- end -}}
 {{- if and .Values.kafka.sasl.enabled (not .Values.kafka.sasl.existingSecret) -}}
 {{- fail "kafka.sasl.enabled needs kafka.sasl.existingSecret, the Secret with the user name and password" -}}
+{{- end -}}
+{{- if and .Values.kafka.sasl.enabled (not .Values.kafka.tls.enabled) -}}
+{{- fail "kafka.sasl.enabled needs kafka.tls.enabled: the worker uses SASL only over TLS (SASL_SSL)" -}}
+{{- end -}}
+{{- if and .Values.kafka.sasl.enabled (not .Values.kafka.sasl.username) -}}
+{{- fail "kafka.sasl.enabled needs kafka.sasl.username, the worker's SASL user name" -}}
 {{- end -}}
 {{- if and .Values.pdb.create .Values.pdb.minAvailable .Values.pdb.maxUnavailable -}}
 {{- fail "pdb: set either minAvailable or maxUnavailable, not both" -}}
