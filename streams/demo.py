@@ -49,7 +49,7 @@ class DemoError(SeawallError):
 
 @dataclass(frozen=True)
 class DemoTopics:
-    """Topic names of one demo run."""
+    """Topic names of one demo or chaos run."""
 
     customers: str
     orders: str

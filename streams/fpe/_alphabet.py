@@ -80,6 +80,29 @@ class Alphabet:
         )
 
 
+class AlphabetCipher:
+    """Base of the FPE ciphers over an `Alphabet`, with the alphabet properties."""
+
+    __slots__ = ("_alphabet",)
+
+    _alphabet: Alphabet
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        """The characters in numeral order."""
+        return self._alphabet.characters
+
+    @property
+    def radix(self) -> int:
+        """The number of characters in the alphabet."""
+        return self._alphabet.radix
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(radix={self.radix})"
+
+    __str__ = __repr__
+
+
 def check_text(text: str, parameter: str) -> None:
     """Raise TypeError unless `text` is a str."""
     if not isinstance(text, str):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streams.fpe._alphabet import Alphabet, check_text
+from streams.fpe._alphabet import Alphabet, AlphabetCipher, check_text
 from streams.fpe._params import (
     aes_ecb_encryptor,
     check_each_numeral,
@@ -383,7 +383,7 @@ class FF1:
         return int.from_bytes(self._ecb.update(block.to_bytes(_BLOCK, "big")), "big")
 
 
-class AlphabetFF1:
+class AlphabetFF1(AlphabetCipher):
     """FF1 over strings whose characters come from `alphabet` (radix = len).
 
     Each alphabet entry is one code point, and characters outside the Basic
@@ -391,7 +391,7 @@ class AlphabetFF1:
     position in the alphabet.
     """
 
-    __slots__ = ("_alphabet", "_ff1")
+    __slots__ = ("_ff1",)
 
     def __init__(self, key: bytes, alphabet: str | Sequence[str]) -> None:
         """Create an FF1 cipher over an alphabet.
@@ -409,16 +409,6 @@ class AlphabetFF1:
         """
         self._alphabet = Alphabet(alphabet)
         self._ff1 = FF1(key, self._alphabet.radix)
-
-    @property
-    def alphabet(self) -> tuple[str, ...]:
-        """The characters in numeral order."""
-        return self._alphabet.characters
-
-    @property
-    def radix(self) -> int:
-        """The number of characters in the alphabet."""
-        return self._alphabet.radix
 
     def min_length(self) -> int:
         """Return the smallest length n >= 2 with radix**n >= 1,000,000."""
@@ -447,11 +437,6 @@ class AlphabetFF1:
         prepared, a, b = self._split(text, tweak)
         a, b = self._ff1._decrypt_int(prepared, a, b)
         return self._join(prepared.layout, a, b)
-
-    def __repr__(self) -> str:
-        return f"AlphabetFF1(radix={self.radix})"
-
-    __str__ = __repr__
 
     def _split(self, text: str, tweak: bytes) -> tuple[_Prepared, int, int]:
         """Check `text` and return its rounds, NUM(A) and NUM(B)."""

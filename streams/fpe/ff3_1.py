@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streams.fpe._alphabet import Alphabet, check_text
+from streams.fpe._alphabet import Alphabet, AlphabetCipher, check_text
 from streams.fpe._params import (
     aes_ecb_encryptor,
     check_each_numeral,
@@ -187,14 +187,14 @@ class FF3_1:  # noqa: N801 - the name of the NIST algorithm
         return [even, odd] * (_ROUNDS // 2)
 
 
-class AlphabetFF3_1:  # noqa: N801 - the name of the NIST algorithm
+class AlphabetFF3_1(AlphabetCipher):  # noqa: N801 - the name of the NIST algorithm
     """FF3-1 over strings whose characters come from `alphabet` (radix = len).
 
     For compatibility only, like `FF3_1`. Each alphabet entry is one code
     point, and the numeral of a character is its position in the alphabet.
     """
 
-    __slots__ = ("_alphabet", "_ff3_1")
+    __slots__ = ("_ff3_1",)
 
     def __init__(self, key: bytes, alphabet: str | Sequence[str]) -> None:
         """Create an FF3-1 cipher over an alphabet.
@@ -207,16 +207,6 @@ class AlphabetFF3_1:  # noqa: N801 - the name of the NIST algorithm
         """
         self._alphabet = Alphabet(alphabet)
         self._ff3_1 = FF3_1(key, self._alphabet.radix)
-
-    @property
-    def alphabet(self) -> tuple[str, ...]:
-        """The characters in numeral order."""
-        return self._alphabet.characters
-
-    @property
-    def radix(self) -> int:
-        """The number of characters in the alphabet."""
-        return self._alphabet.radix
 
     def min_length(self) -> int:
         """Return the smallest length n >= 2 with radix**n >= 1,000,000."""
@@ -251,11 +241,6 @@ class AlphabetFF3_1:  # noqa: N801 - the name of the NIST algorithm
         self._ff3_1._check(len(text), tweak, "text")
         numerals = self._alphabet.to_numerals(text, "text")
         return self._alphabet.to_text(self._ff3_1.decrypt(numerals, tweak))
-
-    def __repr__(self) -> str:
-        return f"AlphabetFF3_1(radix={self.radix})"
-
-    __str__ = __repr__
 
 
 def _max_length(radix: int) -> int:

@@ -38,6 +38,7 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
 from streams.codec.store import SchemaStore
 from streams.config import load_config
+from streams.demo import DemoTopics
 from streams.engine import MaskingEngine
 from streams.errors import SeawallError
 from streams.keys import Keyring
@@ -171,41 +172,6 @@ def _first(items: list[str]) -> str:
     return f", first: {items[0]}" if items else ""
 
 
-@dataclass(frozen=True)
-class Topics:
-    """Topic names of one chaos run."""
-
-    customers: str
-    orders: str
-    xb_customers: str
-    xb_orders: str
-    audit: str
-    dead_letter: str
-
-    @classmethod
-    def named(cls, suffix: str) -> Topics:
-        """Return the topic names, each ending in `suffix`."""
-        return cls(
-            customers=f"cn.crm.customers.{suffix}",
-            orders=f"cn.crm.orders.{suffix}",
-            xb_customers=f"xb.crm.customers.{suffix}",
-            xb_orders=f"xb.crm.orders.{suffix}",
-            audit=f"cn.seawall.audit.{suffix}",
-            dead_letter=f"cn.seawall.dlq.{suffix}",
-        )
-
-    def all(self) -> list[str]:
-        """Return every topic name."""
-        return [
-            self.customers,
-            self.orders,
-            self.xb_customers,
-            self.xb_orders,
-            self.audit,
-            self.dead_letter,
-        ]
-
-
 def run_chaos(
     plan: ChaosPlan, workdir: Path, log: Callable[[str], None] = print
 ) -> ChaosReport:
@@ -231,7 +197,7 @@ def run_chaos(
 def _run_on(
     broker: LocalKafka, plan: ChaosPlan, workdir: Path, log: Callable[[str], None]
 ) -> ChaosReport:
-    topics = Topics.named(uuid.uuid4().hex[:8])
+    topics = DemoTopics.named(f".{uuid.uuid4().hex[:8]}")
     create_topics(broker.bootstrap, topics.all(), partitions=PARTITIONS)
     config_path = _write_config(workdir, broker.bootstrap, topics, plan.schemas)
     engine = MaskingEngine.from_config(load_config(config_path))
@@ -259,7 +225,9 @@ def _run_on(
     return report
 
 
-def _write_config(workdir: Path, bootstrap: str, topics: Topics, schemas: Path) -> Path:
+def _write_config(
+    workdir: Path, bootstrap: str, topics: DemoTopics, schemas: Path
+) -> Path:
     Keyring.generate("chaos").save(workdir / "keys.json")
     config = {
         "kafka": {
@@ -299,7 +267,7 @@ class SourceProducer(threading.Thread):
     """
 
     def __init__(
-        self, bootstrap: str, topics: Topics, store: SchemaStore, plan: ChaosPlan
+        self, bootstrap: str, topics: DemoTopics, store: SchemaStore, plan: ChaosPlan
     ) -> None:
         super().__init__(name="chaos-producer", daemon=True)
         self._producer = Producer(
@@ -569,7 +537,7 @@ def _do(action: str, broker: LocalKafka, workers: Supervisor) -> str:
 
 def _settle(
     bootstrap: str,
-    topics: Topics,
+    topics: DemoTopics,
     expected: set[str],
     workers: Supervisor,
     plan: ChaosPlan,
@@ -672,7 +640,7 @@ def _header(message: Any, name: str) -> str:
 
 def _check(
     bootstrap: str,
-    topics: Topics,
+    topics: DemoTopics,
     engine: MaskingEngine,
     producer: SourceProducer,
     report: ChaosReport,

@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import fcntl
 import json
 import re
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from confluent_kafka import KafkaException
@@ -242,7 +239,7 @@ class LocalKafka:
                 the jars cannot be downloaded.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with process.lock_folder(self.data_dir):
             existing = self._existing_broker()
             if existing is not None:
                 return existing
@@ -300,24 +297,20 @@ class LocalKafka:
         Raises:
             LocalKafkaError: The process still runs after SIGKILL.
         """
-        with self._lock():
+        with process.lock_folder(self.data_dir):
             state = self._read_state()
             if state is None:
                 return KafkaStatus(
                     running=False, data_dir=self.data_dir, detail="not running"
                 )
             pid = state["pid"]
-            detail = "not running"
-            marker = self._cmdline_marker()
-            if process.is_alive(pid, marker):
-                try:
-                    graceful = process.terminate(pid, self.stop_timeout, marker)
-                except TimeoutError as error:
-                    raise LocalKafkaError(
-                        f"Kafka process {pid} on {self.data_dir} did not exit: "
-                        f"{error}. Check it with 'ps -p {pid}'"
-                    ) from error
-                detail = "stopped" if graceful else "killed after SIGTERM timed out"
+            try:
+                detail = process.stop(pid, self.stop_timeout, self._cmdline_marker())
+            except TimeoutError as error:
+                raise LocalKafkaError(
+                    f"Kafka process {pid} on {self.data_dir} did not exit: "
+                    f"{error}. Check it with 'ps -p {pid}'"
+                ) from error
             (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
         return KafkaStatus(
             running=False,
@@ -326,13 +319,6 @@ class LocalKafka:
             bootstrap=f"{HOST}:{state['port']}",
             detail=detail,
         )
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Hold an exclusive lock on the data folder, so start and stop never race."""
-        with (self.data_dir / ".lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
 
     def _existing_broker(self) -> KafkaStatus | None:
         """Return the status of a broker already running here, or None.
@@ -444,25 +430,26 @@ class LocalKafka:
             "kafka_version": maven.KAFKA_VERSION,
             "started_at": time.time(),
         }
-        (self.data_dir / _STATE_FILE).write_text(
-            json.dumps(state, indent=2) + "\n", encoding="utf-8"
-        )
+        process.write_state(self.data_dir / _STATE_FILE, state)
         return pid
 
     def _wait_until_ready(self, pid: int) -> None:
         """Wait until the broker responds, raising with its log if it exits or hangs."""
         marker = self._cmdline_marker()
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if not process.is_alive(pid, marker):
-                (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
-                raise LocalKafkaError(
-                    f"Kafka exited during start. Last lines of {self.output_file}:"
-                    f"\n{self._log_tail()}"
-                )
-            if _responds_to_metadata(self.bootstrap, timeout=2.0):
-                return
-            time.sleep(process.POLL_INTERVAL_SECONDS)
+        outcome = process.wait_until_ready(
+            pid,
+            lambda: _responds_to_metadata(self.bootstrap, timeout=2.0),
+            self.start_timeout,
+            marker,
+        )
+        if outcome == "ready":
+            return
+        if outcome == "exited":
+            (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
+            raise LocalKafkaError(
+                f"Kafka exited during start. Last lines of {self.output_file}:"
+                f"\n{self._log_tail()}"
+            )
 
         # Timed out: stop the half-started broker so that a retry starts clean.
         process.terminate(pid, self.stop_timeout, marker)

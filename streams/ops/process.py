@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 POLL_INTERVAL_SECONDS = 0.2
 """Pause between two checks while waiting for a process or a port."""
@@ -107,6 +110,22 @@ def terminate(pid: int, timeout: float, cmdline_marker: str = "") -> bool:
     raise TimeoutError(f"process {pid} still runs 10 seconds after SIGKILL")
 
 
+def stop(pid: int, timeout: float, cmdline_marker: str = "") -> str:
+    """Stop `pid` as `terminate` does if it is alive, and describe the outcome.
+
+    Returns:
+        "not running", "stopped", or "killed after SIGTERM timed out".
+
+    Raises:
+        TimeoutError: The process still runs 10 seconds after SIGKILL.
+    """
+    if not is_alive(pid, cmdline_marker):
+        return "not running"
+    if terminate(pid, timeout, cmdline_marker):
+        return "stopped"
+    return "killed after SIGTERM timed out"
+
+
 def _send_signal(pid: int, signum: signal.Signals) -> None:
     """Send `signum` to `pid`, ignoring a process that has already exited."""
     with contextlib.suppress(ProcessLookupError):
@@ -125,6 +144,39 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
             return False
         time.sleep(POLL_INTERVAL_SECONDS)
     return True
+
+
+def wait_until_ready(
+    pid: int, ready: Callable[[], bool], timeout: float, cmdline_marker: str = ""
+) -> Literal["ready", "exited", "timed out"]:
+    """Poll `ready` while process `pid` runs, for at most `timeout` seconds.
+
+    Returns:
+        "ready" once `ready` returns True, "exited" if the process exits
+        first, or "timed out" if neither happens within `timeout` seconds.
+        The process keeps running after a time-out.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not is_alive(pid, cmdline_marker):
+            return "exited"
+        if ready():
+            return "ready"
+        time.sleep(POLL_INTERVAL_SECONDS)
+    return "timed out"
+
+
+@contextlib.contextmanager
+def lock_folder(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder`, through its ``.lock`` file."""
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def write_state(path: Path, state: Mapping[str, object]) -> None:
+    """Write a server's state, such as its pid and ports, to `path` as JSON."""
+    path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
 
 def is_port_free(host: str, port: int) -> bool:

@@ -31,8 +31,6 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from streams.errors import SeawallError
@@ -248,7 +246,7 @@ class LocalRegistry:
                 cannot be fetched.
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with process.lock_folder(self.data_dir):
             existing = self.status()
             if existing.running:
                 return existing
@@ -290,31 +288,21 @@ class LocalRegistry:
         Raises:
             LocalRegistryError: The process still runs after SIGKILL.
         """
-        with self._lock():
+        with process.lock_folder(self.data_dir):
             state = self._read_state()
             if state is None:
                 return RegistryStatus(False, self.data_dir, detail="not running")
-            pid, marker = state["pid"], self._cmdline_marker()
-            detail = "not running"
-            if process.is_alive(pid, marker):
-                try:
-                    graceful = process.terminate(pid, self.stop_timeout, marker)
-                except TimeoutError as error:
-                    raise LocalRegistryError(
-                        f"registry process {pid} did not exit: {error}"
-                    ) from error
-                detail = "stopped" if graceful else "killed after SIGTERM timed out"
+            pid = state["pid"]
+            try:
+                detail = process.stop(pid, self.stop_timeout, self._cmdline_marker())
+            except TimeoutError as error:
+                raise LocalRegistryError(
+                    f"registry process {pid} did not exit: {error}"
+                ) from error
             (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
         return RegistryStatus(
             False, self.data_dir, pid, _api_url(state["port"]), detail=detail
         )
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Hold an exclusive lock on the data folder."""
-        with (self.data_dir / ".lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
 
     def _launch(self, java: str, jar: Path) -> int:
         """Start the registry JVM and record it in the state file."""
@@ -334,25 +322,23 @@ class LocalRegistry:
         ]
         pid = process.spawn_detached(command, self.output_file, cwd=self.data_dir)
         state = {"pid": pid, "port": self.port, "started_at": time.time()}
-        (self.data_dir / _STATE_FILE).write_text(
-            json.dumps(state, indent=2) + "\n", encoding="utf-8"
-        )
+        process.write_state(self.data_dir / _STATE_FILE, state)
         return pid
 
     def _wait_until_ready(self, pid: int) -> None:
         """Wait until the API responds, raising with the log if it exits or hangs."""
         marker = self._cmdline_marker()
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if not process.is_alive(pid, marker):
-                (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
-                raise LocalRegistryError(
-                    f"the registry exited during start. Last lines of "
-                    f"{self.output_file}:\n{self._log_tail()}"
-                )
-            if _responds(self.url):
-                return
-            time.sleep(process.POLL_INTERVAL_SECONDS)
+        outcome = process.wait_until_ready(
+            pid, lambda: _responds(self.url), self.start_timeout, marker
+        )
+        if outcome == "ready":
+            return
+        if outcome == "exited":
+            (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
+            raise LocalRegistryError(
+                f"the registry exited during start. Last lines of "
+                f"{self.output_file}:\n{self._log_tail()}"
+            )
         process.terminate(pid, self.stop_timeout, marker)
         (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
         raise LocalRegistryError(
