@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from streams.audit import AUDIT_SCHEMA_PATH, FieldEntry
@@ -64,6 +64,8 @@ class MaskedValue:
         subject_pseudonyms: Keyed pseudonyms (hex) of the data subject values.
         key_id: Id of the keyring used.
         key_version: Version of the key used.
+        source_schema_id: In registry mode, the registry id of the writer
+            schema, which `restoration_plan` needs to reverse the tokens.
     """
 
     value: bytes | None
@@ -73,6 +75,7 @@ class MaskedValue:
     subject_pseudonyms: tuple[str, ...]
     key_id: str
     key_version: int | None
+    source_schema_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,40 @@ class MaskingEngine:
         def encode(entry: SchemaEntry, masked: Any) -> bytes:
             return confluent.encode(entry, output_id, masked)
 
-        return self._masked(route, record, encode)
+        return replace(self._masked(route, record, encode), source_schema_id=schema_id)
+
+    def restoration_plan(
+        self, value: bytes, source_schema_id: int | None
+    ) -> tuple[str, MaskingPlan, Any]:
+        """Return the schema name, masking plan and decoded record of an output.
+
+        In folder mode the output's fingerprint names the source schema. In
+        registry mode the output carries the cross-border schema's id, so the
+        caller passes the source schema's id from the output's
+        ``seawall.source_schema_id`` header.
+
+        Raises:
+            DecodeError: The value cannot be decoded.
+            RecordError: The source schema cannot be fetched, or no route
+                masks it.
+        """
+        if self.registry is None:
+            entry, decoded = self.store.decode(value)
+            plan = self.plans.get(entry.label)
+            if plan is None:
+                raise DecodeError(
+                    "decode.unexpected_schema",
+                    f"schema {entry.label} is not masked by any route",
+                )
+            return entry.label, plan, decoded
+        if source_schema_id is None:
+            raise DecodeError(
+                "decode.unexpected_schema",
+                "the record has no seawall.source_schema_id header, so its "
+                "source schema is unknown",
+            )
+        route = self._route_for_id(source_schema_id)
+        return route.entry.label, route.plan, self.decode(value)
 
     def _masked(
         self,

@@ -33,6 +33,7 @@ AUDIT_ID_HEADER = "seawall.audit_id"
 KEY_ID_HEADER = "seawall.key_id"
 KEY_VERSION_HEADER = "seawall.key_version"
 SCHEMA_HEADER = "seawall.schema"
+SOURCE_SCHEMA_ID_HEADER = "seawall.source_schema_id"
 REASON_HEADER = "seawall.reason"
 DETAIL_HEADER = "seawall.detail"
 ROUTE_HEADER = "seawall.route"
@@ -180,6 +181,9 @@ class RouteProcessor:
             )
         if masked.fingerprint:
             headers.append((SCHEMA_HEADER, masked.fingerprint.encode("ascii")))
+        if masked.source_schema_id is not None:
+            schema_id = str(masked.source_schema_id).encode("ascii")
+            headers.append((SOURCE_SCHEMA_ID_HEADER, schema_id))
         output = OutgoingRecord(
             topic=self.route.destination,
             key=key,

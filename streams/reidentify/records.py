@@ -22,10 +22,14 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from streams.engine import MaskingEngine
-from streams.errors import InvalidValueError, NotReversibleError
+from streams.errors import DecodeError, InvalidValueError, NotReversibleError
 from streams.keys import Keyring, KeyVersion
 from streams.masking import unmask_record
-from streams.pipeline import KEY_ID_HEADER, KEY_VERSION_HEADER
+from streams.pipeline import (
+    KEY_ID_HEADER,
+    KEY_VERSION_HEADER,
+    SOURCE_SCHEMA_ID_HEADER,
+)
 from streams.reidentify.events import (
     RecordCoordinates,
     ReidentificationError,
@@ -176,13 +180,14 @@ def restore_record(engine: MaskingEngine, record: FetchedRecord) -> Reidentified
     if record.value is None:
         raise ReidentificationError("the record is a tombstone: it has no value")
     key = _record_key(engine.keyring, record)
-    entry, decoded = engine.store.decode(record.value)
-    plan = engine.plans.get(entry.label)
-    if plan is None:
-        raise ReidentificationError(
-            f"schema {entry.label} is not masked by any route, so the record "
-            "holds no tokens"
+    source_id = record.header(SOURCE_SCHEMA_ID_HEADER)
+    try:
+        schema_name, plan, decoded = engine.restoration_plan(
+            record.value,
+            int(source_id) if source_id is not None and source_id.isdigit() else None,
         )
+    except DecodeError as exc:
+        raise ReidentificationError(f"cannot restore the record: {exc}") from exc
     unmasked = unmask_record(plan, decoded, key)
     not_restored = sum(entry.count for entry in unmasked.not_restored)
     result = Result(
@@ -191,7 +196,7 @@ def restore_record(engine: MaskingEngine, record: FetchedRecord) -> Reidentified
         failed=not_restored,
         key_id=key.key_id,
         key_version=key.version,
-        schema_name=entry.label,
+        schema_name=schema_name,
         fields=unmasked.reversals,
     )
     problems = [

@@ -10,6 +10,9 @@ recursive type.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +113,7 @@ def run(
     finally:
         worker.stop()
     return {
+        "config": config,
         "topics": topics,
         "people": people,
         "outputs": read_all(kafka_bootstrap, topics.destination),
@@ -156,6 +160,38 @@ def test_overseas_consumer_decodes_masked(
         assert set(_clear_values(decoded)).isdisjoint(originals)
         for original in _clear_values(person):
             assert original.encode("utf-8") not in message.value()
+
+
+def test_detokenize_record_restores_registry_output(run: dict[str, Any]) -> None:
+    message = run["outputs"][0]
+    person = run["people"][0]
+    coordinates = f"{message.topic()}:{message.partition()}:{message.offset()}"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "streams.cli",
+            "detokenize",
+            "--config",
+            str(run["config"]),
+            "--reason",
+            "check registry-mode restore",
+            "--record",
+            coordinates,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    restored = json.loads(result.stdout)
+    assert restored["name"] == person["name"]
+    assert restored["mobile"] == person["mobile"]
+    assert restored["manager"]["name"] == person["manager"]["name"]
+    assert restored["manager"]["mobile"] == person["manager"]["mobile"]
 
 
 def test_unknown_schema_id_dead_lettered(
