@@ -96,7 +96,7 @@ def fetch_record(
 ) -> FetchedRecord:
     """Read the record at `coordinates` with an assigned consumer.
 
-    `client_config` holds the TLS and SASL settings from
+    `client_config` contains the TLS and SASL settings from
     `streams.kafka_clients`, if any.
 
     Raises:
