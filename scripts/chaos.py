@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=2026, help="random seed (2026)")
     parser.add_argument(
+        "--processing-guarantee",
+        choices=["at_least_once", "exactly_once"],
+        default="at_least_once",
+        help="the workers' worker.processing_guarantee (at_least_once)",
+    )
+    parser.add_argument(
         "--settle-timeout",
         type=float,
         default=600.0,
@@ -73,6 +79,7 @@ def main() -> int:
         broker_restarts=args.broker_restarts,
         joins=args.joins,
         seed=args.seed,
+        processing_guarantee=args.processing_guarantee,
         settle_timeout=args.settle_timeout,
         schemas=args.schemas,
     )

@@ -46,6 +46,7 @@ DEFAULT_REIDENTIFICATION_LOG = "reidentification.log"
 KEY_ACTIONS = ("pseudonymize", "drop", "pass")
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+PROCESSING_GUARANTEES = ("at_least_once", "exactly_once")
 UNCLASSIFIED_POLICIES = ("block", "pass")
 
 
@@ -216,12 +217,17 @@ class WorkerSettings:
             start before it exits with an error.
         shutdown_timeout: Seconds the worker waits on SIGTERM for sent
             records to be acknowledged before it exits without committing them.
+        processing_guarantee: ``at_least_once`` (the default) or
+            ``exactly_once``, which commits each batch's outputs, audit events
+            and source offsets in one Kafka transaction (see
+            `streams.transactions`).
     """
 
     max_in_flight: int = 1000
     web_port: int | None = None
     startup_timeout: float = 300.0
     shutdown_timeout: float = 30.0
+    processing_guarantee: str = "at_least_once"
 
 
 @dataclass(frozen=True)
@@ -772,7 +778,13 @@ def _parse_worker(problems: _Problems, value: Any) -> WorkerSettings:
     problems.unknown_keys(
         "worker",
         worker,
-        {"max_in_flight", "web_port", "startup_timeout", "shutdown_timeout"},
+        {
+            "max_in_flight",
+            "web_port",
+            "startup_timeout",
+            "shutdown_timeout",
+            "processing_guarantee",
+        },
     )
     max_in_flight = worker.get("max_in_flight", 1000)
     if not isinstance(max_in_flight, int) or not 1 <= max_in_flight <= 100_000:
@@ -789,6 +801,11 @@ def _parse_worker(problems: _Problems, value: Any) -> WorkerSettings:
         web_port=web_port,
         startup_timeout=_parse_seconds(problems, "worker.startup_timeout", worker),
         shutdown_timeout=_parse_seconds(problems, "worker.shutdown_timeout", worker),
+        processing_guarantee=problems.choice(
+            "worker.processing_guarantee",
+            worker.get("processing_guarantee", WorkerSettings.processing_guarantee),
+            PROCESSING_GUARANTEES,
+        ),
     )
 
 

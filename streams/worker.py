@@ -35,6 +35,7 @@ from streams.errors import ConfigError
 from streams.kafka_clients import KafkaClients
 from streams.observability import Observability, logging_config, record_ids
 from streams.pipeline import Outcome, OutgoingRecord, RouteProcessor, SourceRecord
+from streams.transactions import TransactionalRoute
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,19 @@ class SeawallApp:
         )
         limit = self.config.worker.max_in_flight
         metrics = self.observability.metrics
+        if self.config.worker.processing_guarantee == "exactly_once":
+            transactional = TransactionalRoute(
+                self.app,
+                route,
+                lambda message: processor.process(_source_record(message)),
+                self.clients,
+                metrics,
+                partial(self._stop_on_fatal, route),
+            )
+            self.app.agent(topic, name=f"seawall.route.{route.name}", concurrency=1)(
+                transactional.run
+            )
+            return
 
         async def mask_route(stream: faust.StreamT[Any]) -> None:
             in_flight = InFlight(

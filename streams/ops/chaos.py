@@ -73,6 +73,9 @@ class ChaosPlan:
         settle_timeout: Seconds to wait, after the last record is produced,
             for every record to have an audit event.
         schemas: Folder of the source schemas.
+        processing_guarantee: The workers' ``worker.processing_guarantee``.
+            Every topic is read with ``isolation.level=read_committed`` in
+            both modes.
     """
 
     records: int = 50_000
@@ -83,6 +86,7 @@ class ChaosPlan:
     seed: int = 2026
     settle_timeout: float = 600.0
     schemas: Path = Path("schemas")
+    processing_guarantee: str = "at_least_once"
 
 
 @dataclass
@@ -199,7 +203,7 @@ def _run_on(
 ) -> ChaosReport:
     topics = DemoTopics.named(f".{uuid.uuid4().hex[:8]}")
     create_topics(broker.bootstrap, topics.all(), partitions=PARTITIONS)
-    config_path = _write_config(workdir, broker.bootstrap, topics, plan.schemas)
+    config_path = _write_config(workdir, broker.bootstrap, topics, plan)
     engine = MaskingEngine.from_config(load_config(config_path))
     report = ChaosReport()
     started = time.monotonic()
@@ -226,7 +230,7 @@ def _run_on(
 
 
 def _write_config(
-    workdir: Path, bootstrap: str, topics: DemoTopics, schemas: Path
+    workdir: Path, bootstrap: str, topics: DemoTopics, plan: ChaosPlan
 ) -> Path:
     Keyring.generate("chaos").save(workdir / "keys.json")
     config = {
@@ -234,10 +238,11 @@ def _write_config(
             "bootstrap_servers": bootstrap,
             "group_id": f"seawall-chaos-{uuid.uuid4().hex[:8]}",
         },
-        "schemas": {"directory": str(schemas.resolve())},
+        "schemas": {"directory": str(plan.schemas.resolve())},
         "keys": {"file": "keys.json"},
         # No HTTP endpoint, so two workers can run side by side.
         "metrics": {"port": None},
+        "worker": {"processing_guarantee": plan.processing_guarantee},
         "audit_topic": topics.audit,
         "dead_letter_topic": topics.dead_letter,
         "routes": [

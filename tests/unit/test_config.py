@@ -137,3 +137,24 @@ def test_field_policy_prefers_qualified_path() -> None:
 def test_missing_file_names_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read configuration file"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_processing_guarantee_accepts_exactly_once() -> None:
+    document = _minimal()
+    document["worker"] = {"processing_guarantee": "exactly_once"}
+
+    config = parse_config(document, base_dir=Path("/"))
+
+    assert config.worker.processing_guarantee == "exactly_once"
+    assert parse_config(_minimal(), base_dir=Path("/")).worker.processing_guarantee == (
+        "at_least_once"
+    )
+
+
+def test_processing_guarantee_rejects_unknown_value() -> None:
+    document = _minimal()
+    document["worker"] = {"processing_guarantee": "exactly-once"}
+
+    assert "worker.processing_guarantee: invalid value 'exactly-once'" in _error(
+        document
+    )
