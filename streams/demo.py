@@ -70,6 +70,17 @@ class DemoTopics:
             dead_letter=f"cn.seawall.dlq{suffix}",
         )
 
+    def routes(self) -> list[dict[str, str]]:
+        """Return the ``routes`` section of a worker configuration for these topics."""
+        return [
+            {
+                "name": "customers",
+                "source": self.customers,
+                "destination": self.xb_customers,
+            },
+            {"name": "orders", "source": self.orders, "destination": self.xb_orders},
+        ]
+
     def all(self) -> list[str]:
         """Return every topic name."""
         return [
@@ -275,18 +286,7 @@ def _write_config(
         "metrics": {"host": "127.0.0.1", "port": _free_port()},
         "audit_topic": topics.audit,
         "dead_letter_topic": topics.dead_letter,
-        "routes": [
-            {
-                "name": "customers",
-                "source": topics.customers,
-                "destination": topics.xb_customers,
-            },
-            {
-                "name": "orders",
-                "source": topics.orders,
-                "destination": topics.xb_orders,
-            },
-        ],
+        "routes": topics.routes(),
     }
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

@@ -9,7 +9,7 @@ same consumer group for a while, which makes the group rebalance twice.
 When every source record has an audit event, it stops the workers and reads
 every topic back.
 
-`ChaosReport` then holds what the checks found: source offsets missing from
+`ChaosReport` then contains what the checks found: source offsets missing from
 the destination and dead-letter topics, or without an audit event; raw
 values of tagged fields found on a destination topic; the number of
 duplicate outputs and audit events; and duplicates that disagree on their
@@ -245,18 +245,7 @@ def _write_config(
         "worker": {"processing_guarantee": plan.processing_guarantee},
         "audit_topic": topics.audit,
         "dead_letter_topic": topics.dead_letter,
-        "routes": [
-            {
-                "name": "customers",
-                "source": topics.customers,
-                "destination": topics.xb_customers,
-            },
-            {
-                "name": "orders",
-                "source": topics.orders,
-                "destination": topics.xb_orders,
-            },
-        ],
+        "routes": topics.routes(),
     }
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
