@@ -50,7 +50,7 @@ class FieldEntry:
 
 @dataclass(frozen=True)
 class SourceCoordinates:
-    """Where a record came from."""
+    """Source coordinates of a record."""
 
     route: str
     topic: str

@@ -56,7 +56,7 @@ SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
 
 @dataclass(frozen=True)
 class SecretSource:
-    """Where a secret comes from: a file or an environment variable, never inline.
+    """Source of a secret: a file or an environment variable, never inline.
 
     Attributes:
         file: File whose content, without the trailing newline, is the secret.
@@ -193,7 +193,7 @@ class RegistrySettings:
             response) before the record goes to the dead-letter topic.
         retry_wait_ms: First backoff between retries, in milliseconds. The
             backoff doubles with each retry, with random jitter.
-        retry_max_wait_ms: Longest backoff between retries, in milliseconds.
+        retry_max_wait_ms: Maximum backoff between retries, in milliseconds.
         timeout_seconds: Timeout of one request, in seconds.
     """
 
@@ -690,7 +690,7 @@ def _check_topics_distinct(
     problems: _Problems, routes: tuple[Route, ...], audit: str, dead_letter: str
 ) -> None:
     # A destination that is also a domestic topic would send masked records
-    # back into the stream, or clear records abroad; both are configuration
+    # back into the stream, or clear records abroad. Both are configuration
     # mistakes that must stop the worker before it starts.
     domestic = {route.source for route in routes} | {audit, dead_letter}
     for route in routes:

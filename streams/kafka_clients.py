@@ -213,7 +213,7 @@ class KafkaClients:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Retry a metadata request with backoff until the cluster answers.
+        """Retry a metadata request with backoff until the cluster responds.
 
         Each failed attempt is logged at warning level with the bootstrap
         address and the error. A failed authentication is not retried.
@@ -247,7 +247,7 @@ class KafkaClients:
             remaining = deadline - clock()
             if remaining <= 0:
                 raise KafkaConnectionError(
-                    f"Kafka at {self.describe()} did not answer within "
+                    f"Kafka at {self.describe()} did not respond within "
                     f"{timeout:g} seconds (worker.startup_timeout); last "
                     f"error: {self._scrub(error.str())}. Check that the "
                     "brokers run and that the address and listener are right"

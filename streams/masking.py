@@ -69,7 +69,7 @@ class SubjectValue:
 
 @dataclass(frozen=True)
 class Transformation:
-    """What was done to the values at one field path.
+    """Transformation applied to the values at one field path.
 
     Attributes:
         path: The field path, such as ``contacts[].mobile``.

@@ -6,7 +6,7 @@ one transaction of an aiokafka producer that belongs to its source
 partition: the outputs (or dead letters), the audit events and the consumed
 offset (`send_offsets_to_transaction`). Only after the commit are the events
 acknowledged to faust, whose own later commit of the same offsets changes
-nothing. A ``read_committed`` consumer therefore sees each source record
+nothing. A ``read_committed`` consumer therefore reads each source record
 once, also after a crash or a rebalance.
 
 The transactional id is ``<group_id>-<topic>-<partition>``. It is stable, so

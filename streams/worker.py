@@ -246,7 +246,7 @@ class SeawallApp:
 
         Raises:
             KafkaConnectionError: The broker rejected the credentials, or did
-                not answer within ``worker.startup_timeout``.
+                not respond within ``worker.startup_timeout``.
             ConfigError: A configured topic does not exist; the message
                 names every missing topic.
         """
@@ -398,7 +398,7 @@ def _observe_age(observe: Callable[[str, float], None], route: str, event: Any) 
 def _count_audit(
     count: Callable[[str, bool], None], route: str, delivery: asyncio.Future[Any]
 ) -> None:
-    """Count an audit event delivery once the broker answered."""
+    """Count an audit event delivery once the broker responded."""
     if delivery.cancelled():
         return
     count(route, delivery.exception() is not None)

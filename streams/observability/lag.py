@@ -210,9 +210,9 @@ class LagMonitor:
 
     def _committed(self, partitions: Iterable[tuple[str, int]]) -> dict[Any, int]:
         # NOTE: AdminClient.list_consumer_group_offsets is not used because
-        # librdkafka crashes the process when the broker answers it with
-        # NOT_COORDINATOR, as it does while a broker starts (librdkafka issue
-        # 5040, seen here with confluent-kafka 2.16.1). A consumer in the
+        # librdkafka crashes the process when the broker responds to it with
+        # NOT_COORDINATOR, as a starting broker does (seen here with
+        # confluent-kafka 2.16.1 and its bundled librdkafka). A consumer in the
         # worker's group reads the same offsets through its own coordinator
         # code. It never subscribes, so it never joins the group.
         if self._committed_reader is None:

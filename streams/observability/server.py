@@ -23,7 +23,7 @@ LOOP_TIMEOUT_SECONDS = 2.0
 
 
 class HealthState:
-    """What the probes report: the event loop, the broker and the assignment.
+    """State the probes report: the event loop, the broker and the assignment.
 
     Args:
         broker_reachable: Returns True while the broker responds to the worker.

@@ -1,7 +1,7 @@
 """A local Apicurio Registry with its Confluent-compatible API, for demo and tests.
 
 Apicurio Registry is published to Maven Central as one archive,
-``io.apicurio:apicurio-registry-app:<version>:tar.gz:all``, that holds a
+``io.apicurio:apicurio-registry-app:<version>:tar.gz:all``, that contains a
 Quarkus fast-jar. `resolve_registry_app` fetches it with Maven's
 ``dependency:copy`` into the Seawall cache (the ``m2`` repository of
 `streams.ops.maven`) and unpacks it once::
@@ -185,7 +185,9 @@ def _unpack(archive: Path, app: Path) -> None:
     with tarfile.open(archive) as tar:
         tar.extractall(staging, filter="data")
     if not (staging / "quarkus-run.jar").is_file():
-        raise maven.ToolchainError(f"{archive} holds no quarkus-run.jar at its top")
+        raise maven.ToolchainError(
+            f"{archive} contains no quarkus-run.jar at its top level"
+        )
     (staging / _COMPLETE_MARKER).write_text("", encoding="utf-8")
     shutil.rmtree(app, ignore_errors=True)
     staging.rename(app)

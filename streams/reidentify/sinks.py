@@ -91,7 +91,7 @@ class KafkaEventSink:
         timeout: Seconds to wait for the acknowledgement of all in-sync
             replicas.
         client_config: confluent-kafka settings for TLS and SASL, from
-            `streams.kafka_clients`. Hidden from repr, since it holds the
+            `streams.kafka_clients`. Hidden from repr, because it contains the
             password.
     """
 

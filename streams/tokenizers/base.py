@@ -1,7 +1,7 @@
 """The contract between the schema layer and the tokenizers.
 
-The schema layer describes each tagged leaf as a `LeafType` and asks
-`streams.tokenizers.resolve` for a `FieldTransformer`. The masking layer then
+The schema layer describes each tagged leaf as a `LeafType` and gets a
+`FieldTransformer` from `streams.tokenizers.resolve`. The masking layer then
 calls `FieldTransformer.apply` on each non-null value at that leaf.
 """
 
@@ -38,7 +38,7 @@ class LeafType:
 
 @dataclass(frozen=True)
 class FieldPolicy:
-    """What the configuration asks for one field.
+    """Configured action and options of one field.
 
     Attributes:
         action: One of `ACTIONS`, or None for the type's default action.

@@ -3,7 +3,7 @@
 The producer registers a new source version between batches: a tagged
 field is added, then an untagged string field, then a field is removed, then
 an int is promoted to long. The worker builds a plan for each new schema id
-when it first sees it and registers the matching cross-border version, so
+when it first reads a record with it and registers the matching cross-border version, so
 consumers abroad decode every batch. In strict mode a record with a value in
 the new untagged field is blocked.
 """

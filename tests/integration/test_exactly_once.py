@@ -278,7 +278,7 @@ def test_sigkill_mid_batch_hides_the_batch(
         before = hidden
     assert hidden > before, "no SIGKILL landed inside a transaction"
 
-    # read_committed sees exactly the offsets below the committed one.
+    # read_committed reads exactly the offsets below the committed one.
     committed = _committed(pipeline, kafka_bootstrap)
     visible = _source_offsets(kafka_bootstrap, _outputs(pipeline), committed=True)
     audited = _source_offsets(kafka_bootstrap, [topics["audit"]], committed=True)

@@ -121,7 +121,7 @@ class Worker:
         )
 
     def wait_for_audit(self, bootstrap: str, topic: str, count: int) -> list[Any]:
-        """Poll the audit topic until it holds `count` events (deadline 120 s)."""
+        """Poll the audit topic until it contains `count` events (deadline 120 s)."""
         deadline = time.monotonic() + 120
         events: list[Any] = []
         while time.monotonic() < deadline and self.process.poll() is None:
